@@ -1,0 +1,147 @@
+"""The vocabulary of the object-type registry.
+
+Property paths are dotted JSON paths into a Graph body; ``[]`` steps into every element
+of an array: ``conditions.users.excludeGroups``,
+``authenticationMethodConfigurations[].includeTargets[].id``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Listing(StrEnum):
+    """How the snapshotter enumerates a type."""
+
+    COLLECTION = "collection"  # GET {path} with paging
+    SINGLETON = "singleton"  # GET {path} returns the one object
+    PER_PARENT = "perParent"  # GET {path} with {parentId} for every object of the parent type
+
+
+class SoftDelete(StrEnum):
+    NONE = "none"
+    DIRECTORY = "directory"  # /directory/deletedItems
+    CONDITIONAL_ACCESS = "conditionalAccess"  # /identity/conditionalAccess/deletedItems/...
+
+
+@dataclass(frozen=True)
+class UnorderedCollection:
+    """A collection compared as a set; object elements are matched by ``key`` when given."""
+
+    path: str
+    key: str | None = None
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A property that holds ids of other backed-up objects.
+
+    ``by`` names the target's property the value refers to (``id`` for object ids,
+    ``appId`` for application ids). ``literals`` are values Graph accepts in the same
+    field that are not references (``All``, ``None``, ``GuestsOrExternalUsers``...).
+    """
+
+    path: str
+    targets: tuple[str, ...]
+    by: str = "id"
+    literals: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class Link:
+    """A relationship backed up as a set of object ids (or a single id for ``manager``).
+
+    ``navigation`` is the Graph navigation property (``members``, ``owners``, ``manager``);
+    ``bind_limit`` is how many ``@odata.bind`` references Graph accepts in one request.
+    """
+
+    name: str
+    navigation: str
+    targets: tuple[str, ...]
+    many: bool = True
+    bind_limit: int = 20
+
+
+@dataclass(frozen=True)
+class ChildCollection:
+    """Objects embedded in a parent's body but written through their own path.
+
+    The authentication methods policy returns its method configurations inline; each is
+    updated with ``PATCH {parent path}/{property}/{id}``.
+    """
+
+    property: str
+    key: str = "id"
+
+
+@dataclass(frozen=True)
+class ObjectType:
+    """Everything the services need to know to back up, diff and recover one type."""
+
+    name: str
+    #: Entity type in Graph's v1.0 metadata (namespace ``microsoft.graph``).
+    entity: str
+    path: str
+    listing: Listing = Listing.COLLECTION
+    #: For ``PER_PARENT`` listings: the parent's type name; ``path`` holds ``{parentId}``.
+    parent: str | None = None
+    #: Concrete derived entity types the collection may hold (``@odata.type`` required).
+    derived_entities: tuple[str, ...] = ()
+    key: str = "id"
+    display_name: str = "displayName"
+    #: Properties requested with ``$select`` when Graph's default set is incomplete.
+    select: tuple[str, ...] = ()
+    delta_path: str | None = None
+    soft_delete: SoftDelete = SoftDelete.NONE
+    #: Set by the service, never written: stripped before every POST and PATCH.
+    read_only: frozenset[str] = frozenset()
+    #: Writable when the object is created, never afterwards.
+    create_only: frozenset[str] = frozenset()
+    #: Required in a create request.
+    required_on_create: frozenset[str] = frozenset()
+    #: If given, the only properties an update may carry (everything else is read-only).
+    writable_only: frozenset[str] | None = None
+    #: Change on their own (sign-ins, service timestamps): never hashed, never diffed.
+    volatile: frozenset[str] = frozenset()
+    #: Cannot be written back from a backup, with the reason reported to the user.
+    not_recoverable: dict[str, str] = field(default_factory=dict)
+    #: Written by on-premises synchronisation when ``onPremisesSyncEnabled`` is true.
+    synced_mastered: frozenset[str] = frozenset()
+    unordered: tuple[UnorderedCollection, ...] = ()
+    case_insensitive: frozenset[str] = frozenset()
+    references: tuple[Reference, ...] = ()
+    links: tuple[Link, ...] = ()
+    children: tuple[ChildCollection, ...] = ()
+    #: Types whose objects must exist before objects of this type are written.
+    depends_on: tuple[str, ...] = ()
+    #: No PATCH: a changed object is replaced (delete, then create).
+    immutable: bool = False
+    #: Objects can be created and deleted (singletons and the organization cannot).
+    creatable: bool = True
+
+    @property
+    def has_delta(self) -> bool:
+        return self.delta_path is not None
+
+    @property
+    def restorable(self) -> bool:
+        return self.soft_delete is not SoftDelete.NONE
+
+    def link(self, name: str) -> Link:
+        for link in self.links:
+            if link.name == name:
+                return link
+        raise KeyError(f"{self.name} has no link {name!r}")
+
+    def is_writable(self, prop: str, *, creating: bool = False) -> bool:
+        """Whether a top-level property may be sent in a create or update request."""
+        if prop == self.key or prop.startswith("@") or "@" in prop:
+            return prop == "@odata.type"
+        if prop in self.read_only or prop in self.volatile or prop in self.not_recoverable:
+            return False
+        if creating:
+            return True
+        if prop in self.create_only:
+            return False
+        return self.writable_only is None or prop in self.writable_only

@@ -1,0 +1,1 @@
+"""A Microsoft Graph v1.0 emulator for Rewind's tests, demo and benchmarks."""
