@@ -1,0 +1,62 @@
+"""Run benchmark scenarios: ``python -m bench.run [scenario ...] [--scale N]``.
+
+Without names, every scenario in ``bench/scenarios`` runs, in name order.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import pkgutil
+import shlex
+import sys
+from types import ModuleType
+
+from bench import scenarios
+from bench.harness import ScenarioResult, write_result, write_summary
+
+
+def discover() -> dict[str, ModuleType]:
+    found = {}
+    for info in pkgutil.iter_modules(scenarios.__path__):
+        module = importlib.import_module(f"bench.scenarios.{info.name}")
+        if hasattr(module, "run"):
+            found[module.NAME] = module
+    return dict(sorted(found.items()))
+
+
+def main(argv: list[str] | None = None) -> int:
+    available = discover()
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("names", nargs="*", help=f"scenarios: {', '.join(available)}")
+    parser.add_argument(
+        "--quick", action="store_true", help="smaller tenants, for a smoke run (not recorded)"
+    )
+    options = parser.parse_args(argv)
+    unknown = set(options.names) - set(available)
+    if unknown:
+        parser.error(f"unknown scenarios: {', '.join(sorted(unknown))}")
+    selected = options.names or list(available)
+    failed = []
+    for name in selected:
+        print(f"== {name}", flush=True)
+        result: ScenarioResult = available[name].run(options)
+        for check in result.checks:
+            verdict = "pass" if check.passed else "FAIL"
+            print(
+                f"   {check.name}: {check.value:.3f} {check.unit} (target {check.target}) {verdict}"
+            )
+        if not options.quick:
+            command = "make bench BENCH_ARGS=" + shlex.quote(name)
+            print(f"   recorded {write_result(result, command)}")
+        if not result.passed:
+            failed.append(name)
+    if not options.quick:
+        print(f"summary: {write_summary()}")
+    if failed:
+        print(f"targets missed: {', '.join(failed)}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
