@@ -140,6 +140,11 @@ class Settings(BaseSettings):
     graph_writes_per_150s: int = Field(default=3000, ge=0)
     graph_timeout_seconds: float = Field(default=60.0, gt=0)
 
+    #: Redis redelivers a message not acknowledged within this time (after a killed worker).
+    celery_visibility_timeout_seconds: int = Field(default=300, ge=5)
+    #: A job step hands over to a fresh task after this long, well under the timeout above.
+    job_step_seconds: float = Field(default=30.0, gt=0)
+
     job_rate_limit_per_minute: int = Field(default=60, ge=0)
     max_request_bytes: int = Field(default=1_048_576, ge=1024)
     max_scope_ids: int = Field(default=10_000, ge=1)

@@ -10,6 +10,8 @@ from rewind_common.errors import InvalidScope
 from rewind_common.registry.catalog import ALL_TYPES
 from rewind_common.registry.model import (
     ChildCollection,
+    Contains,
+    IdFormat,
     Link,
     Listing,
     ObjectType,
@@ -22,6 +24,8 @@ __all__ = [
     "ALL_TYPES",
     "REGISTRY",
     "ChildCollection",
+    "Contains",
+    "IdFormat",
     "Link",
     "Listing",
     "ObjectType",

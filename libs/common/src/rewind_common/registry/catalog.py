@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from rewind_common.registry.model import (
     ChildCollection,
+    Contains,
+    IdFormat,
     Link,
     Listing,
     ObjectType,
@@ -76,6 +78,7 @@ USER = ObjectType(
             "givenName", "jobTitle", "mail", "mailNickname", "mobilePhone", "officeLocation",
             "onPremisesExtensionAttributes", "onPremisesImmutableId", "otherMails", "postalCode",
             "state", "streetAddress", "surname", "userPrincipalName", "usageLocation",
+            "manager",  # a link, synchronised from the on-premises manager attribute
         }
     ),
     unordered=(
@@ -106,6 +109,7 @@ GROUP = ObjectType(
     delta_path="/groups/delta",
     # Microsoft 365 groups go to deleted items; security groups are deleted permanently.
     soft_delete=SoftDelete.DIRECTORY,
+    soft_delete_when=Contains("groupTypes", "Unified"),
     read_only=DIRECTORY_OBJECT_READ_ONLY
     | {
         "mail", "proxyAddresses", "securityIdentifier", "onPremisesDomainName",
@@ -123,7 +127,10 @@ GROUP = ObjectType(
             "onPremisesLastSyncDateTime",
         }
     ),
-    synced_mastered=frozenset({"displayName", "description", "mailNickname", "mailEnabled"}),
+    # Membership of a synced group is written by synchronisation too (a link, not a property).
+    synced_mastered=frozenset(
+        {"displayName", "description", "mailNickname", "mailEnabled", "members"}
+    ),
     unordered=(
         UnorderedCollection("groupTypes"),
         UnorderedCollection("proxyAddresses"),
@@ -307,6 +314,7 @@ AUTHORIZATION_POLICY = ObjectType(
     entity="authorizationPolicy",
     path="/policies/authorizationPolicy",
     listing=Listing.SINGLETON,
+    id_format=IdFormat.TYPE_NAME,
     read_only=frozenset({"id", "deletedDateTime", "displayName", "description"}),
     volatile=frozenset({"deletedDateTime"}),
     unordered=(UnorderedCollection("defaultUserRolePermissions.permissionGrantPoliciesAssigned"),),
@@ -318,6 +326,7 @@ AUTHENTICATION_METHODS_POLICY = ObjectType(
     entity="authenticationMethodsPolicy",
     path="/policies/authenticationMethodsPolicy",
     listing=Listing.SINGLETON,
+    id_format=IdFormat.TYPE_NAME,
     read_only=frozenset(
         {"id", "displayName", "description", "lastModifiedDateTime", "policyVersion"}
     ),
@@ -382,6 +391,7 @@ OAUTH2_PERMISSION_GRANT = ObjectType(
     entity="oAuth2PermissionGrant",
     path="/oauth2PermissionGrants",
     display_name="scope",
+    id_format=IdFormat.BASE64URL,
     delta_path="/oauth2PermissionGrants/delta",
     read_only=frozenset({"id"}),
     create_only=frozenset({"clientId", "consentType", "principalId", "resourceId"}),
@@ -401,6 +411,7 @@ APP_ROLE_ASSIGNMENT = ObjectType(
     listing=Listing.PER_PARENT,
     parent="servicePrincipal",
     display_name="principalDisplayName",
+    id_format=IdFormat.BASE64URL,
     read_only=frozenset(
         {
             "id", "deletedDateTime", "createdDateTime", "principalDisplayName", "principalType",

@@ -7,8 +7,10 @@ of an array: ``conditions.users.excludeGroups``,
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 
 class Listing(StrEnum):
@@ -23,6 +25,32 @@ class SoftDelete(StrEnum):
     NONE = "none"
     DIRECTORY = "directory"  # /directory/deletedItems
     CONDITIONAL_ACCESS = "conditionalAccess"  # /identity/conditionalAccess/deletedItems/...
+
+
+class IdFormat(StrEnum):
+    """The shape of a type's object ids, which scopes validate."""
+
+    GUID = "guid"  # directory objects, CA policies, named locations, the organization
+    BASE64URL = "base64url"  # grants and app role assignments: Graph's opaque ids
+    TYPE_NAME = "typeName"  # singletons: the one object's id is the type's own name
+
+
+@dataclass(frozen=True)
+class Contains:
+    """Matches bodies whose collection at ``path`` holds ``value`` (compared
+    case-insensitively, as Graph does for ``groupTypes``)."""
+
+    path: str
+    value: str
+
+    def matches(self, body: Mapping[str, Any]) -> bool:
+        current: Any = body
+        for step in self.path.split("."):
+            current = current.get(step) if isinstance(current, Mapping) else None
+        if not isinstance(current, list):
+            return False
+        wanted = self.value.casefold()
+        return any(isinstance(item, str) and item.casefold() == wanted for item in current)
 
 
 @dataclass(frozen=True)
@@ -94,6 +122,10 @@ class ObjectType:
     select: tuple[str, ...] = ()
     delta_path: str | None = None
     soft_delete: SoftDelete = SoftDelete.NONE
+    #: When given, only objects matching it go to deleted items; the others are deleted
+    #: permanently (security groups: only Microsoft 365 groups are soft-deleted).
+    soft_delete_when: Contains | None = None
+    id_format: IdFormat = IdFormat.GUID
     #: Set by the service, never written: stripped before every POST and PATCH.
     read_only: frozenset[str] = frozenset()
     #: Writable when the object is created, never afterwards.
@@ -127,6 +159,12 @@ class ObjectType:
     @property
     def restorable(self) -> bool:
         return self.soft_delete is not SoftDelete.NONE
+
+    def deletes_permanently(self, body: Mapping[str, Any]) -> bool:
+        """Whether deleting this object skips the recycle bin (no restore possible)."""
+        if not self.restorable:
+            return True
+        return self.soft_delete_when is not None and not self.soft_delete_when.matches(body)
 
     def link(self, name: str) -> Link:
         for link in self.links:

@@ -1,0 +1,33 @@
+"""From the body Graph returned to the body a backup stores and hashes.
+
+A backup keeps every property Graph returned, exactly, except:
+- volatile properties (sign-in activity, service timestamps), which change on their own
+  and would make every snapshot store a new version of every object;
+- OData control annotations (``@odata.context``, ``@odata.nextLink``, ``*@odata.*``,
+  ``*@delta``), which describe the response, not the object. ``@odata.type`` is kept: it
+  says which derived type the object is (an ``ipNamedLocation``, say) and is required to
+  write it back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from rewind_common.domain.records import JsonObject
+from rewind_common.registry import ObjectType
+
+KEPT_ANNOTATIONS = frozenset({"@odata.type"})
+
+
+def is_annotation(name: str) -> bool:
+    return "@" in name and name not in KEPT_ANNOTATIONS
+
+
+def normalize_body(object_type: ObjectType, raw: Mapping[str, Any]) -> JsonObject:
+    """The stored form of ``raw``: volatile properties and control annotations removed."""
+    return {
+        name: value
+        for name, value in raw.items()
+        if name not in object_type.volatile and not is_annotation(name)
+    }

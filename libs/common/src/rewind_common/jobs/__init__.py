@@ -1,0 +1,1 @@
+"""Jobs: the model and state machine every service shares, and status reporting."""

@@ -1,0 +1,166 @@
+"""Job steps against real Redis and MongoDB: continuation, resume, cancel, failure."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping
+from typing import Any
+
+import pytest
+import redis.asyncio as aioredis
+
+from rewind_common.errors import InvalidRequest
+from rewind_common.jobs.control import JobControl
+from rewind_common.jobs.messages import StatusMessage
+from rewind_common.jobs.model import Job, JobKind, JobStatus, JobWarning
+from rewind_common.jobs.runner import JobRunner, Outcome, StepContext
+from rewind_common.storage.jobs import JobRepository
+from rewind_common.storage.mongo import Mongo
+
+TENANT = "22222222-2222-2222-2222-222222222222"
+
+
+class Recorder:
+    """Applies published status messages straight to the job store, like the recorder."""
+
+    def __init__(self) -> None:
+        self.messages: list[StatusMessage] = []
+
+    def __call__(self, task_name: str, payload: dict[str, Any]) -> None:
+        self.messages.append(StatusMessage.model_validate(payload))
+
+    def statuses(self) -> list[JobStatus]:
+        out: list[JobStatus] = []
+        for message in self.messages:
+            if not out or out[-1] != message.status:
+                out.append(message.status)
+        return out
+
+
+class CountingHandler:
+    """Counts to ``total`` one unit per call, checkpointing after each unit."""
+
+    def __init__(self, total: int, units_per_step: int, fail_with: Exception | None = None):
+        self.total = total
+        self.units_per_step = units_per_step
+        self.fail_with = fail_with
+        self.applied: list[int] = []
+
+    async def step(self, context: StepContext) -> Outcome | None:
+        if self.fail_with:
+            raise self.fail_with
+        await context.status(JobStatus.IN_PROGRESS)
+        done = int(context.state.get("done", 0))
+        for _ in range(self.units_per_step):
+            if done >= self.total:
+                break
+            await context.raise_if_canceled()
+            self.applied.append(done)
+            done += 1
+            context.state["done"] = done
+            await context.checkpoint()
+            await context.progress(done, self.total)
+        if done < self.total:
+            return None
+        await context.warn([JobWarning(type="user", object_id="u1", reason="synced")])
+        return Outcome(JobStatus.COMPLETED_WITH_WARNINGS, result={"counted": done})
+
+    async def canceled(self, context: StepContext) -> Mapping[str, Any]:
+        return {"counted": context.state.get("done", 0)}
+
+
+@pytest.fixture
+async def parts(
+    mongo_url: str, mongo_database_name: str, redis_db_url: str
+) -> AsyncIterator[tuple[JobRepository, JobControl]]:
+    mongo = Mongo(mongo_url, mongo_database_name)
+    redis = aioredis.Redis.from_url(redis_db_url)
+    try:
+        yield JobRepository(mongo), JobControl(redis)
+    finally:
+        await redis.aclose()
+        await mongo.client.drop_database(mongo_database_name)
+        await mongo.close()
+
+
+async def _apply_all(jobs: JobRepository, recorder: Recorder) -> Job:
+    job = None
+    for message in recorder.messages:
+        job = await jobs.apply(message)
+    assert job is not None
+    return job
+
+
+async def test_a_long_job_runs_as_resumable_steps(
+    parts: tuple[JobRepository, JobControl],
+) -> None:
+    jobs, control = parts
+    await jobs.insert(Job(id="j1", tenant_id=TENANT, kind=JobKind.SNAPSHOT))
+    recorder = Recorder()
+    runner = JobRunner(jobs, control, recorder, step_seconds=60)
+    handler = CountingHandler(total=5, units_per_step=2)
+
+    decisions = []
+    for _ in range(3):
+        decision = await runner.run_step("j1", {}, handler)
+        decisions.append(decision.enqueue_again)
+        await _apply_all(jobs, recorder)
+    assert decisions == [True, True, False]
+    assert handler.applied == [0, 1, 2, 3, 4]
+    job = await _apply_all(jobs, recorder)
+    assert job.status is JobStatus.COMPLETED_WITH_WARNINGS
+    assert job.progress.done == 5
+    assert job.result == {"counted": 5}
+    assert [w.reason for w in job.warnings] == ["synced"]
+    assert recorder.statuses() == [JobStatus.IN_PROGRESS, JobStatus.COMPLETED_WITH_WARNINGS]
+    assert [m.seq for m in recorder.messages] == sorted(m.seq for m in recorder.messages)
+
+    # a stray redelivery of a finished job does nothing
+    assert not (await runner.run_step("j1", {}, handler)).enqueue_again
+    assert handler.applied == [0, 1, 2, 3, 4]
+
+
+async def test_cancel_ends_the_job_between_units_and_keeps_what_was_done(
+    parts: tuple[JobRepository, JobControl],
+) -> None:
+    jobs, control = parts
+    await jobs.insert(Job(id="j2", tenant_id=TENANT, kind=JobKind.RECOVERY))
+    recorder = Recorder()
+    runner = JobRunner(jobs, control, recorder, step_seconds=60)
+    handler = CountingHandler(total=10, units_per_step=3)
+    await runner.run_step("j2", {}, handler)
+    await control.request_cancel("j2")
+    decision = await runner.run_step("j2", {}, handler)
+    job = await _apply_all(jobs, recorder)
+    assert not decision.enqueue_again
+    assert job.status is JobStatus.CANCELED
+    assert job.result == {"counted": 3}
+    assert handler.applied == [0, 1, 2]
+
+
+async def test_a_held_lease_drops_a_duplicate_delivery(
+    parts: tuple[JobRepository, JobControl],
+) -> None:
+    jobs, control = parts
+    await jobs.insert(Job(id="j3", tenant_id=TENANT, kind=JobKind.SNAPSHOT))
+    assert await control.acquire_lease("j3", 60_000)
+    handler = CountingHandler(total=1, units_per_step=1)
+    decision = await JobRunner(jobs, control, Recorder(), step_seconds=60).run_step(
+        "j3", {}, handler
+    )
+    assert not decision.enqueue_again
+    assert handler.applied == []
+
+
+async def test_errors_fail_the_job_with_their_code(
+    parts: tuple[JobRepository, JobControl],
+) -> None:
+    jobs, control = parts
+    await jobs.insert(Job(id="j4", tenant_id=TENANT, kind=JobKind.DIFFERENCE_REPORT))
+    recorder = Recorder()
+    handler = CountingHandler(1, 1, fail_with=InvalidRequest("snapshot s9 does not exist"))
+    await JobRunner(jobs, control, recorder, step_seconds=60).run_step("j4", {}, handler)
+    job = await _apply_all(jobs, recorder)
+    assert job.status is JobStatus.FAILED
+    assert job.error is not None
+    assert job.error.code == "invalidRequest"
+    assert "s9" in job.error.message
