@@ -54,6 +54,8 @@ class JobPayload(Payload):
 
 
 class SnapshotPayload(JobPayload):
+    #: Assigned when the job is created, so the job can name its snapshot from the start.
+    snapshot_id: str
     #: "full" or "incremental"; None lets the worker choose (incremental when possible).
     mode: str | None = Field(default=None, pattern="^(full|incremental)$")
 

@@ -46,6 +46,8 @@ class SnapshotRecord:
     tenant_id: str
     job_id: str
     mode: str
+    #: The job's final status: ``Completed`` or ``Completed with warnings``.
+    status: str
     created_at: datetime
     completed_at: datetime
     chain: list[Segment]
@@ -68,6 +70,7 @@ class SnapshotRecord:
             "tenantId": self.tenant_id,
             "jobId": self.job_id,
             "mode": self.mode,
+            "status": self.status,
             "createdAt": self.created_at,
             "completedAt": self.completed_at,
             "chain": [segment.to_document() for segment in self.chain],
@@ -92,6 +95,7 @@ class SnapshotRecord:
             tenant_id=document["tenantId"],
             job_id=document["jobId"],
             mode=document["mode"],
+            status=document.get("status", "Completed"),
             created_at=document["createdAt"],
             completed_at=document["completedAt"],
             chain=[Segment.from_document(s) for s in document["chain"]],
