@@ -29,5 +29,7 @@ def test_everything_within_a_week_then_one_per_day_until_ninety_days() -> None:
 def test_legal_hold_and_the_newest_snapshot_never_expire() -> None:
     old = [SnapshotAge("a", NOW - timedelta(days=400)), SnapshotAge("b", NOW - timedelta(days=300))]
     decisions = {d.id: d for d in decide(old, policy=POLICY, now=NOW, held={"a"})}
-    assert not decisions["a"].expired and decisions["a"].expires_at is None
-    assert not decisions["b"].expired and decisions["b"].reason == "newest snapshot"
+    assert not decisions["a"].expired
+    assert decisions["a"].expires_at is None
+    assert not decisions["b"].expired
+    assert decisions["b"].reason == "newest snapshot"
