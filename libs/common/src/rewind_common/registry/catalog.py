@@ -218,7 +218,9 @@ SERVICE_PRINCIPAL = ObjectType(
         UnorderedCollection("keyCredentials", key="keyId"),
         UnorderedCollection("passwordCredentials", key="keyId"),
     ),
-    references=(Reference("appId", targets=("application",), by="appId"),),
+    # A service principal of another tenant's (or Microsoft's) application has no
+    # application object here.
+    references=(Reference("appId", targets=("application",), by="appId", external=True),),
     links=(Link("owners", "owners", targets=("user", "servicePrincipal")),),
     depends_on=("application", "user"),
 )
@@ -239,6 +241,8 @@ NAMED_LOCATION = ObjectType(
 )
 
 _CA_USER_LITERALS = frozenset({"All", "None", "GuestsOrExternalUsers"})
+# CA application lists hold appIds; Microsoft's own applications (Office 365, Graph...)
+# exist in a tenant only as service principals, so those resolve the value first.
 CONDITIONAL_ACCESS_POLICY = ObjectType(
     name="conditionalAccessPolicy",
     entity="conditionalAccessPolicy",
@@ -295,13 +299,13 @@ CONDITIONAL_ACCESS_POLICY = ObjectType(
         ),
         Reference(
             "conditions.applications.includeApplications",
-            ("application",),
+            ("servicePrincipal", "application"),
             by="appId",
             literals=frozenset({"All", "None", "Office365", "MicrosoftAdminPortals"}),
         ),
         Reference(
             "conditions.applications.excludeApplications",
-            ("application",),
+            ("servicePrincipal", "application"),
             by="appId",
             literals=frozenset({"All", "None", "Office365", "MicrosoftAdminPortals"}),
         ),

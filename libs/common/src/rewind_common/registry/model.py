@@ -68,12 +68,15 @@ class Reference:
     ``by`` names the target's property the value refers to (``id`` for object ids,
     ``appId`` for application ids). ``literals`` are values Graph accepts in the same
     field that are not references (``All``, ``None``, ``GuestsOrExternalUsers``...).
+    ``external`` references may name objects of other tenants (a multi-tenant
+    application's ``appId``): a value found nowhere in this tenant is not an error.
     """
 
     path: str
     targets: tuple[str, ...]
     by: str = "id"
     literals: frozenset[str] = frozenset()
+    external: bool = False
 
 
 @dataclass(frozen=True)
