@@ -1,0 +1,308 @@
+"""The one way Rewind talks to Microsoft Graph.
+
+``GraphClient`` sends requests through msgraph-sdk's request adapter, so the default
+msgraph-core middleware (retries honouring Retry-After, redirects, telemetry) and the
+azure-identity credential apply to every call; it returns raw JSON so a backup keeps
+every property Graph returned, including properties the SDK does not model. The typed
+``GraphServiceClient`` is available as ``sdk`` on the same adapter.
+
+The same code talks to the real Graph or to the emulator: only the tenant connection's
+base URL and credential differ (tests may also pass an in-process ``transport``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import AsyncIterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+import httpx
+import redis.asyncio as aioredis
+from kiota_abstractions.method import Method
+from kiota_abstractions.native_response_handler import NativeResponseHandler
+from kiota_abstractions.request_information import RequestInformation
+from kiota_http.kiota_client_factory import KiotaClientFactory
+from kiota_http.middleware.options.response_handler_option import ResponseHandlerOption
+from msgraph.graph_request_adapter import GraphRequestAdapter
+from msgraph.graph_service_client import GraphServiceClient
+from msgraph_core import GraphClientFactory
+
+from rewind_common.errors import DependencyUnavailable, GraphError
+from rewind_common.graph.budget import GraphBudget
+from rewind_common.graph.credentials import authentication_provider
+from rewind_common.graph.errors import graph_error, retry_after_seconds, unavailable
+from rewind_common.graph.middleware import BudgetMiddleware, Observer
+from rewind_common.settings import Settings, TenantConnection
+
+log = logging.getLogger(__name__)
+
+BATCH_LIMIT = 20
+#: After msgraph-core's own retries give up on a 429 or 503, keep trying this long.
+THROTTLE_PATIENCE_SECONDS = 300.0
+
+
+@dataclass(frozen=True)
+class GraphResponse:
+    status: int
+    headers: Mapping[str, str]
+    body: Any
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[dict[str, Any]]
+    next_link: str | None
+    delta_link: str | None
+    raw: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class BatchRequest:
+    """One request of a $batch. ``url`` is relative to the version root (``/users/x``):
+    Graph rejects absolute and ``/v1.0``-prefixed URLs inside a batch."""
+
+    id: str
+    method: str
+    url: str
+    body: Any = None
+    headers: Mapping[str, str] = field(default_factory=dict)
+    depends_on: Sequence[str] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        if "://" in self.url or self.url.startswith(("/v1.0", "/beta")):
+            raise ValueError(f"batch request URLs must be relative to the version: {self.url}")
+        item: dict[str, Any] = {"id": self.id, "method": self.method, "url": self.url}
+        headers = dict(self.headers)
+        if self.body is not None:
+            item["body"] = self.body
+            headers.setdefault("Content-Type", "application/json")
+        if headers:
+            item["headers"] = headers
+        if self.depends_on:
+            item["dependsOn"] = list(self.depends_on)
+        return item
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    id: str
+    status: int
+    headers: Mapping[str, str]
+    body: Any
+
+    @property
+    def ok(self) -> bool:
+        return 200 <= self.status < 300
+
+
+def _decode(content: bytes) -> Any:
+    if not content:
+        return None
+    try:
+        return json.loads(content)
+    except ValueError:
+        return content.decode("utf-8", "replace")
+
+
+class GraphClient:
+    def __init__(
+        self,
+        tenant: TenantConnection,
+        *,
+        timeout_seconds: float = 60.0,
+        budget: GraphBudget | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        observe: Observer | None = None,
+    ) -> None:
+        self.tenant = tenant
+        self.base_url = tenant.graph_base_url.rstrip("/")
+        self._base_path = urlsplit(self.base_url).path
+        middleware = KiotaClientFactory.get_default_middleware(None)
+        middleware.append(BudgetMiddleware(budget, self._base_path, observe))
+        http = httpx.AsyncClient(
+            timeout=httpx.Timeout(timeout_seconds, connect=10.0),
+            transport=transport,
+            follow_redirects=False,
+        )
+        self._http = GraphClientFactory.create_with_custom_middleware(middleware, client=http)
+        provider, self._credential = authentication_provider(tenant)
+        self.adapter = GraphRequestAdapter(provider, client=self._http)
+        self.adapter.base_url = self.base_url
+        self.sdk = GraphServiceClient(request_adapter=self.adapter)
+
+    async def close(self) -> None:
+        await self._http.aclose()
+        if self._credential is not None:
+            await self._credential.close()
+
+    def url(self, path_or_url: str, params: Mapping[str, str] | None = None) -> str:
+        url = path_or_url if "://" in path_or_url else f"{self.base_url}{path_or_url}"
+        if params:
+            url += ("&" if "?" in url else "?") + urlencode(params, safe="$(),'=")
+        return url
+
+    async def send(
+        self,
+        method: str,
+        path_or_url: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        body: Any = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> GraphResponse:
+        """Send one request; answers are returned whatever their status."""
+        url = self.url(path_or_url, params)
+        info = RequestInformation()
+        info.http_method = Method(method.upper())
+        info.url = url
+        info.headers.try_add("Accept", "application/json")
+        for name, value in (headers or {}).items():
+            info.headers.add(name, value)
+        if body is not None:
+            info.headers.try_add("Content-Type", "application/json")
+            info.content = json.dumps(body).encode("utf-8")
+        info.add_request_options([ResponseHandlerOption(NativeResponseHandler())])
+        try:
+            response: httpx.Response = await self.adapter.send_primitive_async(info, "bytes", {})
+        except httpx.TransportError as exc:
+            raise unavailable(method, url, exc) from exc
+        return GraphResponse(response.status_code, response.headers, _decode(response.content))
+
+    async def request(
+        self,
+        method: str,
+        path_or_url: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        body: Any = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Any:
+        """Send one request and return its JSON body; raise on an error answer.
+
+        429 and 503/504 that outlast the middleware's retries are retried here, honouring
+        Retry-After, for up to ``THROTTLE_PATIENCE_SECONDS``; after that, or when Graph
+        cannot be reached, ``DependencyUnavailable`` lets the job resume later. Other
+        errors raise ``GraphError`` with Graph's code.
+        """
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + THROTTLE_PATIENCE_SECONDS
+        while True:
+            response = await self.send(
+                method, path_or_url, params=params, body=body, headers=headers
+            )
+            if response.status < 400:
+                return response.body
+            error = graph_error(
+                response.status, response.body, response.headers, method=method, url=path_or_url
+            )
+            if response.status not in (429, 502, 503, 504):
+                raise error
+            wait = retry_after_seconds(response.headers) or 5.0
+            if loop.time() + wait > deadline:
+                raise DependencyUnavailable(
+                    f"Graph keeps answering {response.status} ({error.graph_code}) "
+                    f"to {method} {path_or_url}"
+                ) from error
+            log.info("Graph answered %s; waiting %.1fs", response.status, wait)
+            await asyncio.sleep(wait)
+
+    async def get(self, path_or_url: str, params: Mapping[str, str] | None = None) -> Any:
+        return await self.request("GET", path_or_url, params=params)
+
+    async def pages(
+        self,
+        path_or_url: str,
+        params: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> AsyncIterator[Page]:
+        """Every page of a collection (or a delta round), following ``@odata.nextLink``.
+
+        The last page of a delta round carries ``delta_link``."""
+        url: str | None = path_or_url
+        first = True
+        while url is not None:
+            raw = await self.request("GET", url, params=params if first else None, headers=headers)
+            first = False
+            if not isinstance(raw, dict):
+                raise GraphError(
+                    f"Graph answered a non-object to GET {url}", status=200, graph_code="badBody"
+                )
+            items = raw.get("value")
+            if items is None and "id" in raw:
+                items = [raw]  # a singleton
+            next_link = raw.get("@odata.nextLink")
+            yield Page(list(items or []), next_link, raw.get("@odata.deltaLink"), raw)
+            url = next_link
+
+    async def batch(self, requests: Sequence[BatchRequest]) -> list[BatchResult]:
+        """Send requests in $batch calls of at most 20, retrying any that Graph throttled
+        inside a successful batch (the middleware only sees the batch's own 200)."""
+        results: dict[str, BatchResult] = {}
+        pending = list(requests)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + THROTTLE_PATIENCE_SECONDS
+        while pending:
+            throttled: list[BatchRequest] = []
+            wait = 0.0
+            for start in range(0, len(pending), BATCH_LIMIT):
+                chunk = pending[start : start + BATCH_LIMIT]
+                answer = await self.request(
+                    "POST", "/$batch", body={"requests": [r.to_json() for r in chunk]}
+                )
+                by_id = {r.id: r for r in chunk}
+                for item in (answer or {}).get("responses", []):
+                    result = BatchResult(
+                        id=str(item.get("id")),
+                        status=int(item.get("status", 0)),
+                        headers=item.get("headers") or {},
+                        body=item.get("body"),
+                    )
+                    if result.status == 429 and result.id in by_id:
+                        throttled.append(by_id[result.id])
+                        wait = max(wait, retry_after_seconds(result.headers) or 5.0)
+                    else:
+                        results[result.id] = result
+            if throttled and loop.time() + wait > deadline:
+                raise DependencyUnavailable(
+                    f"Graph kept throttling {len(throttled)} batched requests"
+                )
+            if throttled:
+                await asyncio.sleep(wait)
+            pending = throttled
+        return [results[r.id] for r in requests if r.id in results]
+
+
+@contextlib.asynccontextmanager
+async def open_graph_client(
+    tenant: TenantConnection,
+    settings: Settings,
+    *,
+    redis: aioredis.Redis | None = None,
+    transport: httpx.AsyncBaseTransport | None = None,
+    observe: Observer | None = None,
+) -> AsyncIterator[GraphClient]:
+    """A client for one tenant, with the shared budget when Redis is given."""
+    budget = None
+    if redis is not None:
+        budget = GraphBudget(
+            redis,
+            tenant.tenant_id,
+            read_units_per_10s=settings.graph_read_units_per_10s,
+            writes_per_150s=settings.graph_writes_per_150s,
+        )
+    client = GraphClient(
+        tenant,
+        timeout_seconds=settings.graph_timeout_seconds,
+        budget=budget,
+        transport=transport,
+        observe=observe,
+    )
+    try:
+        yield client
+    finally:
+        await client.close()

@@ -1,0 +1,57 @@
+"""The shared throttling budget against a real Redis: one budget for every process."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+
+import pytest
+import redis.asyncio as aioredis
+
+from rewind_common.graph.budget import GraphBudget
+from rewind_common.graph.costs import RequestCost
+
+TENANT = "44444444-4444-4444-4444-444444444444"
+
+
+@pytest.fixture
+async def redis(redis_db_url: str) -> AsyncIterator[aioredis.Redis]:
+    client = aioredis.Redis.from_url(redis_db_url)
+    try:
+        yield client
+    finally:
+        await client.aclose()
+
+
+async def test_two_budgets_for_one_tenant_share_the_read_quota(redis: aioredis.Redis) -> None:
+    first = GraphBudget(redis, TENANT, read_units_per_10s=5, writes_per_150s=100)
+    second = GraphBudget(redis, TENANT, read_units_per_10s=5, writes_per_150s=100)
+    for _ in range(3):
+        await first.acquire(RequestCost(1, 0))
+    await second.acquire(RequestCost(2, 0))
+    with pytest.raises(TimeoutError):
+        await asyncio.wait_for(second.acquire(RequestCost(1, 0)), timeout=0.5)
+
+
+async def test_writes_have_their_own_quota(redis: aioredis.Redis) -> None:
+    budget = GraphBudget(redis, TENANT, read_units_per_10s=1000, writes_per_150s=2)
+    await budget.acquire(RequestCost(1, 1))
+    await budget.acquire(RequestCost(1, 1))
+    await budget.acquire(RequestCost(1, 0))
+    with pytest.raises(TimeoutError):
+        await asyncio.wait_for(budget.acquire(RequestCost(1, 1)), timeout=0.5)
+
+
+async def test_a_429_pauses_every_process_of_the_tenant(redis: aioredis.Redis) -> None:
+    throttled = GraphBudget(redis, TENANT, read_units_per_10s=1000, writes_per_150s=100)
+    other = GraphBudget(redis, TENANT, read_units_per_10s=1000, writes_per_150s=100)
+    unrelated = GraphBudget(
+        redis, "55555555-5555-5555-5555-555555555555", read_units_per_10s=1000, writes_per_150s=100
+    )
+    await throttled.pause(1.0)
+    started = time.monotonic()
+    await unrelated.acquire(RequestCost(1, 0))
+    assert time.monotonic() - started < 0.5
+    await other.acquire(RequestCost(1, 0))
+    assert time.monotonic() - started >= 0.8
