@@ -149,6 +149,10 @@ class Settings(BaseSettings):
     max_request_bytes: int = Field(default=1_048_576, ge=1024)
     max_scope_ids: int = Field(default=10_000, ge=1)
 
+    #: Workers and the recorder expose Prometheus metrics on this port (0: off); the API
+    #: serves them on its own port at /metrics.
+    metrics_port: int = Field(default=0, ge=0, le=65535)
+
     log_level: str = "INFO"
     log_format: str = Field(default="json", pattern="^(json|text)$")
 
