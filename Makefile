@@ -56,13 +56,13 @@ test-fault: $(STAMP)
 	$(BIN)/pytest tests/fault $(PYTEST_ARGS)
 
 up: $(STAMP) ## start the local stack in the background (state under var/)
-	$(BIN)/python scripts/localstack.py up
+	$(BIN)/python -m devstack.localstack up
 
 down: ## stop the local stack
-	@if [ -x $(BIN)/python ]; then $(BIN)/python scripts/localstack.py down; fi
+	@if [ -x $(BIN)/python ]; then $(BIN)/python -m devstack.localstack down; fi
 
 demo: $(STAMP) ## install, start the stack, play backup → incident → report → recovery
-	$(BIN)/python scripts/localstack.py up
+	$(BIN)/python -m devstack.localstack up
 	$(BIN)/python scripts/demo.py
 
 bench: $(STAMP) ## run every benchmark scenario; results in bench/results/

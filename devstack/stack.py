@@ -24,7 +24,7 @@ DEMO_TENANT_ID = "8b5b1d58-7f0e-4a9b-9a3c-2d4f6e8a1c01"
 WORKER_SERVICES = ("snapshotter", "differ", "recoverer")
 
 
-def _bin(name: str) -> str:
+def console_script(name: str) -> str:
     """A console script of this virtualenv."""
     candidate = Path(sys.executable).parent / name
     if candidate.exists():
@@ -135,7 +135,7 @@ class Stack:
 
     def start_emulator(self, extra_args: list[str] | None = None) -> ManagedProcess:
         argv = [
-            _bin("graph-emulator"),
+            console_script("graph-emulator"),
             "--host", "127.0.0.1",
             "--port", str(self.emulator_port),
             "--tenant-id", self.config.tenant_id,
@@ -156,7 +156,7 @@ class Stack:
         return self._add(
             ManagedProcess(
                 "api",
-                [_bin("rewind-api")],
+                [console_script("rewind-api")],
                 log_path=self.root / "logs" / "api.log",
                 env=self.env(),
                 ready=lambda: _http_ok(url),
@@ -174,7 +174,7 @@ class Stack:
         return self._add(
             ManagedProcess(
                 "recorder",
-                [_bin("rewind-recorder")],
+                [console_script("rewind-recorder")],
                 log_path=self.root / "logs" / "recorder.log",
                 env=self.env(),
                 ready=lambda: self._celery_ready("recorder"),
@@ -192,7 +192,7 @@ class Stack:
         return self._add(
             ManagedProcess(
                 service,
-                [_bin(name), "--concurrency", str(self.config.worker_concurrency)],
+                [console_script(name), "--concurrency", str(self.config.worker_concurrency)],
                 log_path=log_path,
                 env=self.env(extra_env),
                 ready=lambda: self._celery_ready(service),
@@ -203,7 +203,11 @@ class Stack:
         return self._add(
             ManagedProcess(
                 "scheduler",
-                [_bin("rewind-scheduler"), "--schedule", str(self.root / "scheduler" / "beat")],
+                [
+                    console_script("rewind-scheduler"),
+                    "--schedule",
+                    str(self.root / "scheduler" / "beat"),
+                ],
                 log_path=self.root / "logs" / "scheduler.log",
                 env=self.env(),
                 ready=lambda: True,
