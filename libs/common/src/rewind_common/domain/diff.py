@@ -47,6 +47,7 @@ from rewind_common.domain.equivalence import (
 from rewind_common.domain.paths import is_within, join_path
 from rewind_common.domain.records import LinkValue, ObjectState
 from rewind_common.domain.references import (
+    FoundReference,
     ReferenceResolver,
     find_references,
     is_resolvable,
@@ -245,10 +246,8 @@ def _judge_link(
     missing = tuple(t for t in change.removed if not is_resolvable(resolver, link.targets, t))
     if not missing:
         return change
-    what = " or ".join(link.targets)
     reason = "; ".join(
-        f"unresolvable reference: {what} {target} in {name} "
-        "exists neither in the tenant nor in the backup"
+        FoundReference(path=name, location=name, value=target, targets=link.targets).describe()
         for target in missing
     )
     # Each membership is its own fact: the resolvable ones are still added back. A
@@ -272,14 +271,14 @@ def _judge_action(
     if kind in (ChangeKind.CREATED, ChangeKind.RESTORED):
         assert current is not None
         if not object_type.creatable:
-            blockers.append(f"a {label} cannot be deleted")
+            blockers.append(f"the {label} cannot be deleted")
         elif _is_synced(object_type, current.body):
             blockers.append("synced from on-premises: delete it in on-premises Active Directory")
         elif not object_type.restorable:
             notes.append(
-                f"a {label} has no deleted items: removing it deletes it permanently, the "
-                "usual response to a rogue consent or assignment; the backup keeps its "
-                "state"
+                f"{_article(label)} {label} has no deleted items: removing it deletes it "
+                "permanently, the usual response to a rogue consent or assignment; the "
+                "backup keeps its state"
             )
         elif object_type.deletes_permanently(current.body):
             condition = object_type.soft_delete_when
@@ -295,7 +294,7 @@ def _judge_action(
     elif kind is ChangeKind.SOFT_DELETED:
         assert current is not None
         if not object_type.restorable:
-            blockers.append(f"a {label} has no deleted items to restore it from")
+            blockers.append(f"{_article(label)} {label} has no deleted items to restore it from")
         elif _is_synced(object_type, current.body):
             blockers.append(
                 "synced from on-premises: restore it in on-premises Active Directory "
@@ -304,7 +303,7 @@ def _judge_action(
     elif kind is ChangeKind.HARD_DELETED:
         assert backup is not None
         if not object_type.creatable:
-            blockers.append(f"a {label} cannot be created through Graph")
+            blockers.append(f"the {label} cannot be created through Graph")
         elif _is_synced(object_type, backup.body):
             blockers.append(
                 "synced from on-premises: restore it in on-premises Active Directory; "
@@ -352,6 +351,10 @@ def _verdict(
     if parts:
         pieces.append(("not recoverable: " if recoverable else "") + "; ".join(parts))
     return recoverable, "; ".join(pieces) or None
+
+
+def _article(word: str) -> str:
+    return "an" if word[:1].lower() in "aeio" else "a"
 
 
 def _unique(items: Any) -> list[str]:

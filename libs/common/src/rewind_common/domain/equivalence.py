@@ -37,6 +37,7 @@ from rewind_common.registry import ObjectType
 @dataclass(frozen=True)
 class _Rules:
     ignored: frozenset[str]
+    nested_ignored: frozenset[str]
     writable_only: frozenset[str] | None
     unordered: Mapping[str, str | None]
     case_insensitive: frozenset[str]
@@ -48,10 +49,7 @@ class _Rules:
         if path in self.ignored:
             return True
         top = _top_name(path)
-        if top in self.ignored or (
-            # Registry paths are top-level names today; nested ones still work.
-            top != path and any(is_within(path, p) for p in self.ignored)
-        ):
+        if top in self.ignored or any(is_within(path, p) for p in self.nested_ignored):
             return True
         return self.writable_only is not None and top not in self.writable_only
 
@@ -72,8 +70,11 @@ def _rules(object_type: ObjectType) -> _Rules:
     cached = _RULES.get(object_type.name)
     if cached is not None and cached[0] is object_type:
         return cached[1]
+    ignored = frozenset(object_type.volatile | object_type.read_only | {object_type.key})
     rules = _Rules(
-        ignored=frozenset(object_type.volatile | object_type.read_only | {object_type.key}),
+        ignored=ignored,
+        # Registry paths are top-level names today; nested ones still work.
+        nested_ignored=frozenset(p for p in ignored if "." in p or "[" in p),
         writable_only=object_type.writable_only,
         unordered={u.path: u.key for u in object_type.unordered},
         case_insensitive=object_type.case_insensitive,
@@ -82,9 +83,12 @@ def _rules(object_type: ObjectType) -> _Rules:
     return rules
 
 
+_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
 def canonical_text(value: Any) -> str:
     """Compact JSON with sorted keys: equal texts mean equal JSON values."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return _ENCODER.encode(value)
 
 
 def is_empty(value: Any) -> bool:
@@ -207,6 +211,8 @@ def _canon_object(
 
 def _sorted_set(items: Sequence[Any], key: str | None) -> list[Any]:
     """Sorted elements; scalars de-duplicated (a set), objects kept as a multiset."""
+    if all(isinstance(item, str) for item in items):
+        return sorted(set(items))  # the common case (ids, URIs, keywords), kept cheap
     keyed: list[tuple[str, str, Any]] = []
     seen: set[str] = set()
     for item in items:
