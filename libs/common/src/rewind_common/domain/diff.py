@@ -106,6 +106,7 @@ def diff_object(
     else:
         return None
 
+    # What a recovery may write depends on the object as it is now (the backup when gone).
     synced = _is_synced(object_type, (current or known).body)
     properties = [_judge_property(object_type, p, synced, resolver) for p in properties]
     links = {
@@ -132,8 +133,8 @@ def diff_object(
 def property_changes(
     object_type: ObjectType, backup: Mapping[str, Any], current: Mapping[str, Any]
 ) -> list[PropertyChange]:
-    """Every differing property of two bodies, deepest object path first found, all
-    marked recoverable (recoverability is judged by :func:`diff_object`)."""
+    """Every differing property of two bodies, each at the deepest object path where it
+    differs, all marked recoverable (:func:`diff_object` judges recoverability)."""
     out: list[PropertyChange] = []
     _walk(object_type, backup, current, "", out)
     return out
