@@ -1,0 +1,1 @@
+"""What the routes do, one module per resource; routes only translate HTTP to calls."""

@@ -1,0 +1,77 @@
+"""Stored records as the API shows them. The recorder uses ``job_json`` too, so a job
+read with GET and a job pushed over server-sent events look exactly alike."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from rewind_api.schemas import JobOut, SnapshotOut, TokenOut
+from rewind_common.jobs.model import Job
+from rewind_common.storage.snapshots import SnapshotRecord
+from rewind_common.storage.tokens import TokenRecord
+
+
+def job_view(job: Job) -> JobOut:
+    snapshot_id = job.result.get("snapshotId") or job.parameters.get("snapshotId")
+    return JobOut(
+        id=job.id,
+        tenant_id=job.tenant_id,
+        kind=job.kind,
+        status=job.status,
+        progress=job.progress,
+        created_at=job.created_at,
+        started_at=job.started_at,
+        finished_at=job.finished_at,
+        created_by=job.created_by,
+        scope=job.scope,
+        warnings=job.warnings,
+        error=job.error,
+        snapshot_id=str(snapshot_id) if snapshot_id else None,
+        cancel_requested=job.cancel_requested,
+        counters=job.counters,
+        parameters=job.parameters,
+        result=job.result,
+        seq=job.last_seq,
+    )
+
+
+def job_json(job: Job) -> dict[str, Any]:
+    return job_view(job).model_dump(mode="json", by_alias=True)
+
+
+def snapshot_view(
+    record: SnapshotRecord, *, legal_hold: bool, expires_at: datetime | None
+) -> SnapshotOut:
+    return SnapshotOut(
+        id=record.id,
+        tenant_id=record.tenant_id,
+        created_at=record.created_at,
+        completed_at=record.completed_at,
+        mode=record.mode,
+        status=record.status,
+        counts=record.counts,
+        deleted_counts=record.deleted_counts,
+        link_counts=record.link_counts,
+        entry_count=record.entry_count,
+        new_versions=record.new_versions,
+        stored_bytes=record.stored_bytes,
+        merkle_root=record.merkle_root,
+        previous_root=record.previous_root,
+        previous_snapshot_id=record.previous_snapshot_id,
+        job_id=record.job_id,
+        legal_hold=legal_hold,
+        expires_at=expires_at,
+        warnings=record.warnings,
+    )
+
+
+def token_view(record: TokenRecord) -> TokenOut:
+    return TokenOut(
+        id=record.id,
+        name=record.name,
+        role=record.role,
+        created_at=record.created_at,
+        revoked_at=record.revoked_at,
+        created_by=record.created_by,
+    )
