@@ -1,0 +1,127 @@
+"""``rewind snapshot``: start, list and show snapshots."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, Any
+
+import typer
+
+from rewind_api.cli.context import call, context_of, stderr, stdout
+from rewind_api.cli.follow import exit_code_for, follow_job
+from rewind_api.cli.render import (
+    human_bytes,
+    print_json,
+    snapshot_detail,
+    snapshots_table,
+    status_text,
+)
+
+app = typer.Typer(help="Start, list and show snapshots.", no_args_is_help=True)
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Print the API's JSON.")]
+LimitOption = Annotated[int, typer.Option(min=1, max=500, help="How many to list.")]
+CursorOption = Annotated[str | None, typer.Option(help="Continue a listing (its `next` value).")]
+
+
+class Mode(StrEnum):
+    FULL = "full"
+    INCREMENTAL = "incremental"
+
+
+@app.command("create")
+def create(
+    ctx: typer.Context,
+    mode: Annotated[
+        Mode | None,
+        typer.Option(help="Default: incremental when the tenant has an earlier snapshot."),
+    ] = None,
+    wait: Annotated[
+        bool, typer.Option("--wait", help="Follow the job with a progress bar until it ends.")
+    ] = False,
+    idempotency_key: Annotated[
+        str | None,
+        typer.Option(help="Retrying with the same key returns the same job."),
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Start a snapshot of the tenant now."""
+    cli = context_of(ctx)
+    body: dict[str, Any] = {"mode": mode.value} if mode else {}
+    headers = {"Idempotency-Key": idempotency_key} if idempotency_key else None
+    path = cli.tenant_path("/snapshots")
+    job = call(lambda: cli.client().post(path, body, headers=headers))
+    if not wait:
+        if as_json:
+            print_json(job)
+        else:
+            stdout().print(
+                f"snapshot job {job['id']} {job['status']} (snapshot {job['snapshotId']})",
+                highlight=False,
+            )
+        return
+    stderr().print(f"snapshot job {job['id']} (snapshot {job['snapshotId']})", highlight=False)
+    final = call(lambda: follow_job(cli.client(), cli.tenant_id(), job["id"]))
+    code = exit_code_for(final)
+    snapshot = None
+    if code == 0:
+        snapshot = call(
+            lambda: cli.client().get(cli.tenant_path(f"/snapshots/{final['snapshotId']}"))
+        )
+    if as_json:
+        print_json({"job": final, "snapshot": snapshot})
+    else:
+        _summary(final, snapshot)
+    raise typer.Exit(code)
+
+
+def _summary(job: dict[str, Any], snapshot: dict[str, Any] | None) -> None:
+    console = stdout()
+    console.print(f"job {job['id']}: {status_text(job['status'])}", highlight=False)
+    error = job.get("error")
+    if error:
+        console.print(f"  {error['code']}: {error['message']}", highlight=False)
+    for warning in job.get("warnings") or []:
+        where = " ".join(p for p in (warning.get("type"), warning.get("objectId")) if p)
+        console.print(f"  warning: {where + ': ' if where else ''}{warning['reason']}")
+    if snapshot is not None:
+        objects = sum((snapshot.get("counts") or {}).values())
+        console.print(
+            f"snapshot {snapshot['id']}: {objects} objects, "
+            f"{snapshot.get('newVersions', 0)} new versions, "
+            f"{human_bytes(int(snapshot.get('storedBytes', 0)))} stored",
+            highlight=False,
+        )
+        snapshot_detail(snapshot)
+
+
+@app.command("list")
+def list_snapshots(
+    ctx: typer.Context,
+    limit: LimitOption = 20,
+    cursor: CursorOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Snapshots of the tenant, newest first."""
+    cli = context_of(ctx)
+    page = call(lambda: cli.client().get(cli.tenant_path("/snapshots"), limit=limit, cursor=cursor))
+    if as_json:
+        print_json(page)
+        return
+    if not page["items"]:
+        stdout().print("no snapshot yet")
+        return
+    snapshots_table(page["items"])
+    if page.get("next"):
+        stdout().print(f"more: --cursor {page['next']}", highlight=False)
+
+
+@app.command("show")
+def show(ctx: typer.Context, snapshot_id: str, as_json: JsonOption = False) -> None:
+    """One snapshot: counts per type, cost, integrity roots, retention."""
+    cli = context_of(ctx)
+    snapshot = call(lambda: cli.client().get(cli.tenant_path(f"/snapshots/{snapshot_id}")))
+    if as_json:
+        print_json(snapshot)
+    else:
+        snapshot_detail(snapshot)
