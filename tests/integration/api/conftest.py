@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator
+import threading
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
 
 import httpx
 import pytest
+import uvicorn
+from devstack.processes import free_port, wait_until
 from fastapi import FastAPI
 from pydantic import SecretStr
+from pymongo import MongoClient
 
 from rewind_api.app import create_app
 from rewind_api.state import AppState
@@ -80,6 +85,31 @@ def state(app: FastAPI) -> AppState:
 async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     async with asgi_client(app) as http:
         yield http
+
+
+@pytest.fixture
+def api_url(settings: Settings) -> Iterator[str]:
+    """A real API server (uvicorn in a thread) on a free port; its URL."""
+    port = free_port()
+    config = uvicorn.Config(
+        create_app(settings),
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        timeout_graceful_shutdown=5,
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    wait_until(lambda: server.started, timeout=30, what="API server")
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(15)
+        client: MongoClient[dict[str, Any]] = MongoClient(settings.mongo_url.get_secret_value())
+        client.drop_database(settings.mongo_database)
+        client.close()
 
 
 @pytest.fixture

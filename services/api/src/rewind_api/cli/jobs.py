@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from rewind_api.cli.context import call, context_of, stdout
+from rewind_api.cli.context import EXIT_ERROR, call, context_of, stdout
 from rewind_api.cli.follow import exit_code_for, follow_job
 from rewind_api.cli.render import job_detail, jobs_table, print_json
 
@@ -74,14 +74,18 @@ def cancel(
     wait: Annotated[bool, typer.Option("--wait", help="Follow the job until it ends.")] = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Ask a job to stop; it ends Canceled when its worker next checks (within seconds)."""
+    """Ask a job to stop; it ends Canceled when its worker next checks (within seconds).
+
+    With --wait, exits 0 once the job is Canceled and 1 if it ended otherwise first."""
     cli = context_of(ctx)
     job = call(lambda: cli.client().post(cli.tenant_path(f"/jobs/{job_id}/cancel")))
     if wait:
         job = call(lambda: follow_job(cli.client(), cli.tenant_id(), job_id))
     if as_json:
         print_json(job)
+    elif wait:
+        stdout().print(f"job {job['id']} ended {job['status']}", highlight=False)
     else:
         stdout().print(f"cancel requested: job {job['id']} is {job['status']}", highlight=False)
-    if wait:
-        raise typer.Exit(exit_code_for(job))
+    if wait and job["status"] != "Canceled":
+        raise typer.Exit(EXIT_ERROR)

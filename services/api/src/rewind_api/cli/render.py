@@ -11,6 +11,8 @@ from rich.table import Table
 
 from rewind_api.cli.context import stdout
 
+_TERMINAL = frozenset({"Completed", "Completed with warnings", "Failed", "Canceled"})
+
 _STATUS_STYLES = {
     "Completed": "green",
     "Completed with warnings": "yellow",
@@ -136,8 +138,8 @@ def job_detail(job: Mapping[str, Any]) -> None:
     ]
     if job.get("snapshotId"):
         rows.append(("Snapshot", job["snapshotId"]))
-    if job.get("cancelRequested") and not job["status"].startswith(("Completed", "Failed")):
-        rows.append(("Cancel", "requested"))
+    if job.get("cancelRequested") and job["status"] not in _TERMINAL:
+        rows.append(("Cancel", "requested; the job stops at its next unit of work"))
     error = job.get("error")
     if error:
         rows.append(("Error", f"{error['code']}: {error['message']}"))
