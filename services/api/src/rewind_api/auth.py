@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Request, Security
+from fastapi import Depends, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer, SecurityScopes
 
 from rewind_api.state import AppState, get_state
@@ -46,7 +46,6 @@ def required_role(scopes: list[str]) -> Role:
 
 async def authenticate(
     security_scopes: SecurityScopes,
-    request: Request,
     state: Annotated[AppState, Depends(get_state)],
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
@@ -62,7 +61,6 @@ async def authenticate(
             f"this route needs the {needed.value} role; "
             f"token {principal.name!r} has {principal.role.value}"
         )
-    request.state.principal = principal
     return principal
 
 

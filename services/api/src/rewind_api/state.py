@@ -13,7 +13,9 @@ from typing import Any
 import redis.asyncio as aioredis
 from celery import Celery
 from fastapi import Request
+from kombu.exceptions import OperationalError
 from pymongo.errors import PyMongoError
+from redis.exceptions import RedisError
 
 from rewind_api.events import JobEvents
 from rewind_common.celery_config import create_celery
@@ -68,7 +70,7 @@ class AppState:
                 args=[payload],
                 queue=TASK_QUEUES[name].value,
             )
-        except Exception as exc:
+        except (OperationalError, RedisError, OSError, TimeoutError) as exc:
             raise DependencyUnavailable(f"cannot enqueue {name.value}: Redis unreachable") from exc
 
 
