@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
+import redis
 import uvicorn
 from devstack.processes import free_port, wait_until
 from fastapi import FastAPI
@@ -47,6 +48,10 @@ def make_settings(mongo_url: str, database: str, redis_url: str, **overrides: ob
 
 @pytest.fixture
 def settings(mongo_url: str, mongo_database_name: str, redis_db_url: str) -> Settings:
+    # Tests count the tasks in queues: start from an empty Redis whatever ran before.
+    client = redis.Redis.from_url(redis_db_url)
+    client.flushdb()
+    client.close()
     return make_settings(mongo_url, mongo_database_name, redis_db_url)
 
 
