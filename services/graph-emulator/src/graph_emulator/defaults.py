@@ -30,14 +30,15 @@ def organization(shapes: Shapes, tenant_id: str) -> dict[str, Any]:
             "id": tenant_id,
             "deletedDateTime": None,
             "businessPhones": ["425-555-0100"],
-            "countryLetterCode": "US",
+            "countryLetterCode": "NL",
             "createdDateTime": CREATED,
-            "defaultUsageLocation": "US",
+            "defaultUsageLocation": "NL",
             "displayName": "Contoso",
-            "partnerTenantType": "ResellerPartnerDelegatedAdmin",
+            "partnerTenantType": "resellerPartnerDelegatedAdmin",
             "preferredLanguage": "en",
             "technicalNotificationMails": ["admin@contoso.com"],
             "tenantType": "AAD",
+            "mobileDeviceManagementAuthority": "unknown",
             "assignedPlans": [
                 {
                     "assignedDateTime": "2021-08-02T10:36:57Z",
@@ -90,7 +91,7 @@ def authorization_policy(shapes: Shapes) -> dict[str, Any]:
             "allowedToUseSSPR": True,
             "allowEmailVerifiedUsersToJoinOrganization": True,
             "allowUserConsentForRiskyApps": False,
-            "blockMsolPowerShell": False,
+            "blockMsolPowerShell": None,
             "displayName": "Authorization Policy",
             "description": "Used to manage authorization related settings across the company.",
             "guestUserRoleId": "10dae51f-b6af-4016-8d66-8c2a99b929b3",
@@ -160,6 +161,20 @@ def method_configurations(shapes: Shapes) -> list[dict[str, Any]]:
             "id": "MicrosoftAuthenticator",
             "state": "disabled",
             "isSoftwareOathEnabled": False,
+            "featureSettings": {
+                name: {
+                    "state": "default",
+                    "includeTarget": {"targetType": "group", "id": "all_users"},
+                    "excludeTarget": {
+                        "targetType": "group",
+                        "id": "00000000-0000-0000-0000-000000000000",
+                    },
+                }
+                for name in (
+                    "displayAppInformationRequiredState",
+                    "displayLocationInformationRequiredState",
+                )
+            },
             "includeTargets": [{**_ALL_USERS, "authenticationMode": "any"}],
             "excludeTargets": [],
         },
@@ -206,6 +221,7 @@ def method_configurations(shapes: Shapes) -> list[dict[str, Any]]:
                     "priority": 2,
                 },
             ],
+            "crlValidationConfiguration": {"state": "disabled"},
             "authenticationModeConfiguration": {
                 "x509CertificateAuthenticationDefaultMode": "x509CertificateSingleFactor",
                 "rules": [],
@@ -331,6 +347,38 @@ FIRST_PARTY: dict[str, dict[str, Any]] = {
 }
 
 
+#: Descriptions Graph returns for some of Microsoft Graph's permissions, verbatim from
+#: permissions-grant-via-msgraph.md (the others are written in the same style).
+_DOCUMENTED: dict[str, dict[str, str]] = {
+    "df021288-bdef-4463-88db-98f22de89214": {
+        "description": "Allows the app to read user profiles without a signed in user.",
+    },
+    "a154be20-db9c-4678-8ab7-66f6cc099a59": {
+        "adminConsentDescription": (
+            "Allows the app to read the full set of profile properties, reports, and managers "
+            "of other users in your organization, on behalf of the signed-in user."
+        ),
+        "userConsentDescription": (
+            "Allows the app to read the full set of profile properties, reports, and managers "
+            "of other users in your organization, on your behalf."
+        ),
+    },
+    "5f8c59db-677d-491f-a6b8-5f174b11ec1d": {
+        "adminConsentDescription": (
+            "Allows the app to list groups, and to read their properties and all group "
+            "memberships on behalf of the signed-in user.  Also allows the app to read calendar, "
+            "conversations, files, and other group content for all groups the signed-in user "
+            "can access. "
+        ),
+        "userConsentDescription": (
+            "Allows the app to list groups, and to read their properties and all group "
+            "memberships on your behalf.  Also allows the app to read calendar, conversations, "
+            "files, and other group content for all groups you can access.  "
+        ),
+    },
+}
+
+
 def first_party_roles(app_id: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """(appRoles, oauth2PermissionScopes) of a first-party application."""
     app = FIRST_PARTY[app_id]
@@ -348,6 +396,8 @@ def first_party_roles(app_id: str) -> tuple[list[dict[str, Any]], list[dict[str,
         }
         for role_id, value, title in app["appRoles"]
     ]
+    for role in roles:
+        role.update(_DOCUMENTED.get(role["id"], {}))
     scopes = [
         {
             "adminConsentDescription": f"Allows the app to {title[0].lower()}{title[1:]}.",
@@ -361,4 +411,6 @@ def first_party_roles(app_id: str) -> tuple[list[dict[str, Any]], list[dict[str,
         }
         for scope_id, value, title in app["scopes"]
     ]
+    for scope in scopes:
+        scope.update(_DOCUMENTED.get(scope["id"], {}))
     return roles, scopes

@@ -131,9 +131,15 @@ class Emulator:
                 authorization = request.header("authorization") or ""
                 if not authorization.lower().startswith("bearer ") or not authorization[7:].strip():
                     raise errors.missing_token()
-            await self._apply_faults(method, request.version_prefix + request.path)
-            match = self.router.match(method, request.path)
+            # Routing first so faulted requests count under their route; faults apply to
+            # every path, unknown ones included.
+            try:
+                match = self.router.match(method, request.path)
+            except errors.GraphError as exc:
+                await self._apply_faults(method, request.version_prefix + request.path)
+                raise exc from None
             route = match.template
+            await self._apply_faults(method, request.version_prefix + request.path)
             ctx = Ctx(request, self.tenant, self.shapes, self.config, match.params)
             if route == BATCH_TEMPLATE:
                 if in_batch:

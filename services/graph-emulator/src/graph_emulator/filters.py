@@ -18,6 +18,7 @@ from graph_emulator import errors
 _TOKEN_RE = re.compile(
     r"""\s*(?:
         (?P<string>'(?:[^']|'')*')
+      | (?P<guid>[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})
       | (?P<punct>[(),:/])
       | (?P<number>-?\d+(?:\.\d+)?(?![\w-]))
       | (?P<word>[A-Za-z_$@][\w.$@-]*)
@@ -223,6 +224,8 @@ class _Parser:
         kind, text = self.take()
         if kind == "string":
             return text[1:-1].replace("''", "'")
+        if kind == "guid":
+            return text
         if kind == "number":
             return float(text) if "." in text else int(text)
         if kind == "word":
@@ -231,9 +234,6 @@ class _Parser:
                 return lowered == "true"
             if lowered == "null":
                 return None
-            # Unquoted GUIDs are valid OData literals.
-            if re.fullmatch(r"[0-9a-fA-F-]{36}", text):
-                return text
         raise FilterSyntaxError(f"Syntax error: '{text}' is not a literal in '{self.text}'.")
 
 

@@ -254,7 +254,8 @@ class _Generator:
             for member in rng.sample(user_ids, size) if size else ():
                 self.tenant.add_link("members", group_id, member, log=False)
                 self.memberships += 1
-            if not unified and security and rng.random() < 0.2:
+            # Every fifth security group, and a few more, nests an earlier one.
+            if not unified and security and (len(security) % 5 == 4 or rng.random() < 0.1):
                 self.tenant.add_link("members", group_id, rng.choice(security), log=False)
                 self.memberships += 1
             for owner in rng.sample(user_ids, min(2 if unified else 1, len(user_ids))):

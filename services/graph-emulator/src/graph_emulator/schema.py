@@ -15,7 +15,7 @@ import binascii
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
@@ -60,6 +60,9 @@ class Field:
     name: str
     collection: bool
     complex: str | None
+    #: What an unset property reads as: ``[]`` for collections, ``false`` / ``0`` for
+    #: non-nullable Booleans and integers (they always have a value), else ``null``.
+    default: Any = None
 
 
 @dataclass
@@ -98,7 +101,7 @@ class Shapes:
                 complex_name = (
                     prop.type.name if target is not None and target.kind == "complex" else None
                 )
-                found.append(Field(name, prop.type.collection, complex_name))
+                found.append(Field(name, prop.type.collection, complex_name, default_of(prop)))
             self._fields[qualified] = found
         return found
 
@@ -164,7 +167,7 @@ class Shapes:
                     item = self._complete(field_, item)
                 out[name] = item
             else:
-                out[name] = [] if field_.collection else None
+                out[name] = [] if field_.collection else field_.default
         return out
 
     def materialize_value_field(self, field_: Field, value: Any) -> Any:
@@ -318,6 +321,17 @@ class Shapes:
         return out
 
 
+def default_of(prop: Property) -> Any:
+    if prop.type.collection:
+        return _EMPTY
+    if not prop.nullable:
+        if prop.type.name == "Edm.Boolean":
+            return False
+        if prop.type.name in _INT_RANGES:
+            return 0
+    return None
+
+
 def convert_primitive(edm: str, value: Any) -> Any:
     """Read a JSON value as ``edm`` the way the OData reader does, or raise its error."""
     if edm in ("Edm.Untyped", "Edm.PrimitiveType"):
@@ -366,9 +380,18 @@ def convert_primitive(edm: str, value: Any) -> Any:
             raise errors.odata_bad_literal(value, edm)
         return value.strip().lower()
     if edm == "Edm.DateTimeOffset":
-        if parse_datetime(value) is None:
+        moment = parse_datetime(value)
+        if moment is None:
             raise errors.odata_bad_literal(value, edm)
-        return value
+        if value.endswith("Z"):
+            return value if len(value) > 17 else value[:-1] + ":00Z"
+        # Graph stores and returns UTC.
+        utc = moment.astimezone(UTC)
+        return (
+            utc.strftime("%Y-%m-%dT%H:%M:%S")
+            + (f".{utc.microsecond:06d}0" if utc.microsecond else "")
+            + "Z"
+        )
     if edm == "Edm.Date" and not _DATE_RE.match(value):
         raise errors.odata_bad_literal(value, edm)
     if edm == "Edm.TimeOfDay" and not _TIME_RE.match(value):

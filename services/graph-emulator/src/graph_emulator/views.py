@@ -7,7 +7,7 @@ from typing import Any
 from graph_emulator import errors
 from graph_emulator.context import Ctx
 from graph_emulator.resources import BY_NAME, Resource
-from graph_emulator.schema import Shapes
+from graph_emulator.schema import Shapes, default_of
 from graph_emulator.store import Body
 
 _EMPTY: tuple[()] = ()
@@ -52,7 +52,7 @@ def _pairs(shapes: Shapes, resource: Resource, type_name: str, select: list[str]
             names.insert(0, "id")
     else:
         names = [n for n in select if n in props and n not in resource.never_returned]
-    found = [(name, _EMPTY if props[name].type.collection else None) for name in names]
+    found = [(name, default_of(props[name])) for name in names]
     _cache[key] = found
     return found
 
