@@ -248,6 +248,12 @@ def test_an_unknown_break_glass_account_does_not_block_unrelated_recoveries() ->
 
     assert only(recovery, Action.UPDATE).runnable
     assert recovery.break_glass == ()
+    members = plan(
+        [_exclusion_group("87d349ed-44d7-43e1-9a83-5f2406dee5bd")],
+        [_exclusion_group(), state("conditionalAccessPolicy", _policy("disabled"))],
+        break_glass=("nobody@contoso.com",),
+    )
+    assert only(members, Action.LINKS).runnable
 
 
 def test_recreated_and_restored_policies_are_checked_too() -> None:

@@ -202,12 +202,6 @@ def _check_break_glass(
         if a.type == CA_POLICY and a.action in (Action.RESTORE, Action.RECREATE, Action.UPDATE)
     ]
     membership = {a.object_id: a for a in runnable if a.type == "group" and a.link == "members"}
-    if not writes and not membership:
-        found, _ = find_accounts(configured, ctx.users())
-        return tuple(found)
-    accounts = require_accounts(
-        configured, ctx.users(), exists=lambda i: ctx.exists_live("user", i, "id")
-    )
     outcomes: dict[str, PolicyOutcome] = {}
     for action in writes:  # in plan order: an update after a restore has the last word
         body = to_original_ids(action.after)
@@ -222,6 +216,14 @@ def _check_break_glass(
                     state.object_id,
                     PolicyOutcome(state.object_id, state.display_name, state.body, written=False),
                 )
+    if not any(p.body.get("state") == "enabled" for p in outcomes.values()):
+        # Nothing enforced is written or affected: an account that cannot be found is
+        # reported by plans that need it, not by this one.
+        found, _ = find_accounts(configured, ctx.users())
+        return tuple(found)
+    accounts = require_accounts(
+        configured, ctx.users(), exists=lambda i: ctx.exists_live("user", i, "id")
+    )
 
     def before(group_id: str) -> frozenset[str] | None:
         state = ctx.live.get(("group", group_id))
