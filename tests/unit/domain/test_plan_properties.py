@@ -3,18 +3,26 @@ the backup, on every property a recovery can write."""
 
 from __future__ import annotations
 
+import json
+
 from hypothesis import given
 from hypothesis import strategies as st
 
 from rewind_common.domain.actions import PlannedAction
 from rewind_common.domain.changes import Action
 from rewind_common.domain.diff import diff_object
-from rewind_common.domain.equivalence import canonical_text, canonical_value, values_equivalent
+from rewind_common.domain.equivalence import (
+    canonical_text,
+    canonical_value,
+    equivalent,
+    values_equivalent,
+)
 from rewind_common.domain.paths import get_value
+from rewind_common.domain.plan import RecoveryPlan
 from rewind_common.domain.records import LinkValue, ObjectState
 from rewind_common.registry import get_type
 from tests.unit.domain.planning import AllExcept, graph_patch, plan
-from tests.unit.domain.strategies import TYPE_NAMES, state_pairs
+from tests.unit.domain.strategies import TYPE_NAMES, state_pairs, states
 
 CHILDREN = "authenticationMethodConfigurations"
 
@@ -106,3 +114,24 @@ def test_a_plan_is_stable_and_the_applied_state_needs_no_further_plan(
     # first plan could not write either.
     assert all(not a.runnable or a.id not in {u.id for u in updates} for a in again.actions)
     assert not [a for a in again.actions if a.action is Action.LINKS and a.runnable]
+
+
+@given(st.data(), TYPE_NAMES)
+def test_a_recreated_object_carries_every_writable_property_of_its_backup(
+    data: st.DataObject, type_name: str
+) -> None:
+    backup = data.draw(states(type_name))
+    object_type = get_type(type_name)
+    recovery = plan([backup], [])
+    recreate = next(a for a in recovery.actions if a.action is Action.RECREATE)
+
+    if not recreate.runnable:  # not creatable, or a required property is missing
+        assert recreate.blocked is not None
+        assert recreate.requests == ()
+        return
+    (request,) = recreate.requests
+    sent = dict(request.body or {})
+    sent.pop("passwordProfile", None)
+    kept = {k: v for k, v in backup.body.items() if object_type.is_writable(k, creating=True)}
+    assert equivalent(object_type, sent, kept)
+    assert RecoveryPlan.from_dict(json.loads(json.dumps(recovery.to_dict()))) == recovery
