@@ -1,1 +1,2 @@
-"""Rewind snapshotter service."""
+"""Rewind snapshotter: the Celery worker that takes snapshots of tenants, verifies their
+integrity and applies retention."""

@@ -1,4 +1,5 @@
-"""Manifest entries and the segments a snapshot's manifest is made of.
+"""Manifest entries, the segments a snapshot's manifest is made of, and how entries are
+laid out in MongoDB.
 
 A snapshot's manifest is a chain of segments, oldest first. The first segment of a
 chain is full: it lists every object. Each later segment, written by an incremental
@@ -6,19 +7,30 @@ snapshot, holds only what changed since the snapshot before it: new or changed e
 and tombstones for objects that are gone. A segment can also be full for some types
 (types Graph offers no delta for are read whole each time). The manifest of a snapshot
 is the fold of its chain: for each object, the entry of the newest segment that has one.
+
+Entries are stored in chunks, not one document each: a MongoDB-compatible server pays
+per document (the local one inserts a few thousand indexed documents a second but tens
+of thousands of entries a second in chunks). A chunk holds up to ``CHUNK_ENTRIES``
+entries of one type of one segment, sorted by object id, and is keyed by its first
+object id, so chunks of a segment never overlap and a segment's type reads back in id
+order, chunk after chunk.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+import orjson
 
 from rewind_common.domain.hashing import canonical_json
 
 #: Link values in a manifest entry: the hash of a stored link set (many-valued links) or
 #: the linked object's id (``manager``).
 LinkRefs = Mapping[str, str | None]
+
+CHUNK_ENTRIES = 500
 
 
 @dataclass(frozen=True)
@@ -30,45 +42,29 @@ class ManifestEntry:
     deleted: bool = False
     display_name: str | None = None
     links: LinkRefs = field(default_factory=dict)
+    #: Where the version is stored (the pack holding it); None when unknown, and then
+    #: the version is found by its hash.
+    pack: str | None = None
+    #: Where each link set is stored, by link name.
+    link_packs: Mapping[str, str] = field(default_factory=dict)
+    #: How many ids each link set holds (counted into the snapshot's link counts).
+    link_sizes: Mapping[str, int] = field(default_factory=dict)
 
     @property
     def tombstone(self) -> bool:
         return self.version is None
 
     def leaf(self) -> bytes:
-        """The bytes this entry contributes to the snapshot's Merkle tree."""
-        return canonical_json(
-            [
-                self.type,
-                self.object_id,
-                self.version,
-                self.deleted,
-                self.display_name,
-                dict(sorted(self.links.items())),
-            ]
-        )
-
-    def to_document(self, segment: str) -> dict[str, Any]:
-        return {
-            "seg": segment,
-            "t": self.type,
-            "o": self.object_id,
-            "v": self.version,
-            "d": self.deleted,
-            "n": self.display_name,
-            "l": dict(self.links),
-        }
-
-    @classmethod
-    def from_document(cls, document: Mapping[str, Any]) -> ManifestEntry:
-        return cls(
-            type=document["t"],
-            object_id=document["o"],
-            version=document.get("v"),
-            deleted=bool(document.get("d", False)),
-            display_name=document.get("n"),
-            links=dict(document.get("l") or {}),
-        )
+        """The bytes this entry contributes to the snapshot's Merkle tree: its content,
+        never where it is stored. Equal to ``canonical_json`` of the same list."""
+        links = dict(sorted(self.links.items()))
+        value = [self.type, self.object_id, self.version, self.deleted, self.display_name, links]
+        if all(name.isascii() for name in links):
+            try:
+                return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+            except orjson.JSONEncodeError:
+                pass
+        return canonical_json(value)
 
     def same_content(self, other: ManifestEntry) -> bool:
         return (
@@ -77,6 +73,75 @@ class ManifestEntry:
             and self.display_name == other.display_name
             and dict(self.links) == dict(other.links)
         )
+
+    # -- the compact form stored inside a chunk -------------------------------------
+
+    def to_row(self) -> list[Any]:
+        return [
+            self.object_id,
+            self.version,
+            self.pack,
+            self.deleted,
+            self.display_name,
+            dict(self.links) or None,
+            dict(self.link_packs) or None,
+            dict(self.link_sizes) or None,
+        ]
+
+    @classmethod
+    def from_row(cls, type_name: str, row: Sequence[Any]) -> ManifestEntry:
+        return cls(
+            type=type_name,
+            object_id=row[0],
+            version=row[1],
+            pack=row[2],
+            deleted=bool(row[3]),
+            display_name=row[4],
+            links=dict(row[5] or {}),
+            link_packs=dict(row[6] or {}),
+            link_sizes=dict(row[7] or {}) if len(row) > 7 else {},
+        )
+
+    # -- one entry as a document (kept for callers that think in entries) ------------
+
+    def to_document(self, segment: str) -> dict[str, Any]:
+        return {
+            "seg": segment,
+            "t": self.type,
+            **dict(zip(_ROW_FIELDS, self.to_row(), strict=True)),
+        }
+
+    @classmethod
+    def from_document(cls, document: Mapping[str, Any]) -> ManifestEntry:
+        return cls.from_row(document["t"], [document.get(name) for name in _ROW_FIELDS])
+
+
+_ROW_FIELDS = ("o", "v", "p", "d", "n", "l", "lp", "lc")
+
+
+def chunk_document(
+    segment: str, type_name: str, entries: Sequence[ManifestEntry]
+) -> dict[str, Any]:
+    """A chunk of entries sorted by object id; ``o`` (its first id) is its key."""
+    return {
+        "seg": segment,
+        "t": type_name,
+        "o": entries[0].object_id,
+        "hi": entries[-1].object_id,
+        "n": len(entries),
+        "e": [entry.to_row() for entry in entries],
+    }
+
+
+def chunk_entries(document: Mapping[str, Any]) -> list[ManifestEntry]:
+    type_name = document["t"]
+    return [ManifestEntry.from_row(type_name, row) for row in document.get("e", ())]
+
+
+def chunked(
+    entries: Sequence[ManifestEntry], size: int = CHUNK_ENTRIES
+) -> list[list[ManifestEntry]]:
+    return [list(entries[start : start + size]) for start in range(0, len(entries), size)]
 
 
 @dataclass(frozen=True)
@@ -103,3 +168,9 @@ def segments_for_type(chain: list[Segment], type_name: str) -> list[Segment]:
         if type_name in segment.full_types:
             break
     return relevant
+
+
+def bucket_of(object_id: str) -> str:
+    """The range of ids an entry is sorted with before its segment is sealed: ids
+    sharing a first character sort together and after every id of a smaller one."""
+    return object_id[:1]

@@ -1,5 +1,7 @@
-"""Snapshot data in MongoDB: content-addressed object versions and link sets, manifest
-segments, and one record per completed snapshot. All of it is insert-only.
+"""Snapshot data in MongoDB: content-addressed object versions and link sets (in packs,
+``storage.packs``), manifest segments (in sorted chunks, ``storage.chunks``), the
+staging of snapshots being taken (``storage.staging``), and one record per completed
+snapshot. All of it is insert-only; only retention deletes (``storage.cleanup``).
 
 A snapshot record is inserted once, when the snapshot is complete and its Merkle root is
 known; until then the entries it wrote belong to no snapshot, so a canceled or failed
@@ -10,17 +12,17 @@ from __future__ import annotations
 
 import heapq
 import json
-from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from pymongo import ASCENDING, DESCENDING, InsertOne
-from pymongo.asynchronous.collection import AsyncCollection
-from pymongo.errors import BulkWriteError, DuplicateKeyError, PyMongoError
+from pymongo import ASCENDING, DESCENDING, IndexModel
+from pymongo.errors import DuplicateKeyError, PyMongoError
 
-from rewind_common.domain.hashing import canonical_json, sha256_hex
 from rewind_common.errors import NotFound
+from rewind_common.storage.chunks import ChunkStore
+from rewind_common.storage.inserts import insert_ignoring_duplicates
 from rewind_common.storage.manifest import ManifestEntry, Segment, segments_for_type
 from rewind_common.storage.mongo import (
     Collection,
@@ -30,12 +32,28 @@ from rewind_common.storage.mongo import (
     encode_cursor,
     unavailable,
 )
+from rewind_common.storage.packs import (
+    LINKSET_PART_SIZE,
+    PackBuilder,
+    PackStore,
+    linkset_digest,
+    linkset_parts,
+)
+from rewind_common.storage.staging import StagingStore
 
-DUPLICATE_KEY = 11000
-#: Link sets larger than this are stored in parts, keeping every document far below
-#: MongoDB's 16 MB limit.
-LINKSET_PART_SIZE = 20_000
-_IN_BATCH = 200
+#: Collection of the records of snapshots being taken (see ``storage.staging``).
+STAGING_COLLECTION = "manifest_staging"
+#: One document per sealed segment: its tenant and the packs its entries reference, which
+#: is what retention keeps while a snapshot using the segment remains.
+SEGMENTS_COLLECTION = "manifest_segments"
+
+__all__ = [
+    "LINKSET_PART_SIZE",
+    "SnapshotRecord",
+    "SnapshotStore",
+    "StoredVersion",
+    "linkset_hash",
+]
 
 
 @dataclass(frozen=True)
@@ -63,6 +81,8 @@ class SnapshotRecord:
     previous_snapshot_id: str | None
     delta_links: dict[str, str] = field(default_factory=dict)
     warnings: list[dict[str, Any]] = field(default_factory=list)
+    #: Types the credentials could not read: absent from this snapshot, not empty.
+    unread_types: list[str] = field(default_factory=list)
 
     def to_document(self) -> Document:
         return {
@@ -86,6 +106,7 @@ class SnapshotRecord:
             "previousSnapshotId": self.previous_snapshot_id,
             "deltaLinks": self.delta_links,
             "warnings": self.warnings,
+            "unreadTypes": self.unread_types,
         }
 
     @classmethod
@@ -111,6 +132,7 @@ class SnapshotRecord:
             previous_snapshot_id=document.get("previousSnapshotId"),
             delta_links=dict(document.get("deltaLinks", {})),
             warnings=list(document.get("warnings", [])),
+            unread_types=list(document.get("unreadTypes", [])),
         )
 
 
@@ -123,88 +145,98 @@ class StoredVersion:
 
 
 def linkset_hash(ids: Sequence[str]) -> str:
-    return sha256_hex(canonical_json(sorted(ids)))
-
-
-def _duplicates_only(exc: BulkWriteError) -> bool:
-    return all(error.get("code") == DUPLICATE_KEY for error in exc.details.get("writeErrors", []))
-
-
-async def _insert_ignoring_duplicates(
-    collection: AsyncCollection[Document], documents: list[Document]
-) -> int:
-    """Insert documents whose ``_id`` or unique key may already exist; returns how many
-    were new. Insert-only storage makes every write retry-safe this way."""
-    if not documents:
-        return 0
-    try:
-        result = await collection.bulk_write([InsertOne(d) for d in documents], ordered=False)
-        return int(result.inserted_count)
-    except BulkWriteError as exc:
-        if not _duplicates_only(exc):
-            raise
-        return int(exc.details.get("nInserted", 0))
+    return linkset_digest(sorted(set(ids)))
 
 
 class SnapshotStore:
     def __init__(self, mongo: Mongo) -> None:
+        self.mongo = mongo
         self._snapshots = mongo.collection(Collection.SNAPSHOTS)
-        self._manifest = mongo.collection(Collection.MANIFEST)
         self._versions = mongo.collection(Collection.VERSIONS)
         self._linksets = mongo.collection(Collection.LINKSETS)
         self._holds = mongo.collection(Collection.LEGAL_HOLDS)
+        self.packs = PackStore(self._versions, self._linksets)
+        self.chunks = ChunkStore(mongo.collection(Collection.MANIFEST))
+        self.staging = StagingStore(mongo.db[STAGING_COLLECTION])
+
+    async def ensure_indexes(self) -> None:
+        """The indexes packs and staging need, beyond ``Mongo.ensure_indexes``."""
+        try:
+            await self.mongo.ensure_indexes()
+            await self._versions.create_indexes([IndexModel([("h", ASCENDING)])])
+            await self.mongo.db[STAGING_COLLECTION].create_indexes(
+                [
+                    IndexModel(
+                        [("seg", ASCENDING), ("t", ASCENDING), ("a", ASCENDING), ("b", ASCENDING)]
+                    )
+                ]
+            )
+        except PyMongoError as exc:
+            raise unavailable(exc) from exc
 
     # -- writing -------------------------------------------------------------------
 
     async def put_versions(
         self, snapshot_id: str, type_name: str, bodies: Iterable[tuple[str, bytes]]
     ) -> int:
-        """Store object versions (hash, canonical JSON bytes); returns how many were new.
-
-        The first snapshot to store a version is recorded on it, which is how a snapshot
-        later counts the versions (and bytes) that it alone added.
-        """
-        documents: dict[str, Document] = {}
-        for digest, canonical in bodies:
-            documents[digest] = {
-                "_id": digest,
-                "type": type_name,
-                "body": canonical.decode("utf-8"),
-                "size": len(canonical),
-                "firstSnapshot": snapshot_id,
-            }
-        try:
-            return await _insert_ignoring_duplicates(self._versions, list(documents.values()))
-        except PyMongoError as exc:
-            raise unavailable(exc) from exc
+        """Store object versions (hash, canonical JSON bytes) that no pack holds yet;
+        returns how many were new. The snapshot that stores a version first is recorded
+        with it, which is how a snapshot counts the versions (and bytes) it added."""
+        wanted = dict(bodies)
+        known = await self.packs.existing(sorted(wanted))
+        builder = PackBuilder(snapshot_id, type_name)
+        for digest, canonical in wanted.items():
+            if digest not in known:
+                builder.add_version(digest, canonical)
+        if builder:
+            await self.packs.insert(builder)
+        return len(builder.versions)
 
     async def put_linkset(self, ids: Sequence[str]) -> str:
         """Store a set of object ids once, whoever else stored it; returns its hash."""
         ordered = sorted(set(ids))
-        digest = linkset_hash(ordered)
-        documents: list[Document] = []
+        digest = linkset_digest(ordered)
+        documents: list[Document]
         if len(ordered) <= LINKSET_PART_SIZE:
-            documents.append({"_id": digest, "count": len(ordered), "ids": ordered})
+            documents = [{"_id": digest, "count": len(ordered), "ids": ordered}]
         else:
-            parts = []
-            for start in range(0, len(ordered), LINKSET_PART_SIZE):
-                chunk = ordered[start : start + LINKSET_PART_SIZE]
-                part = f"{digest}:{start // LINKSET_PART_SIZE}"
-                parts.append(part)
-                documents.append({"_id": part, "count": len(chunk), "ids": chunk})
-            documents.append({"_id": digest, "count": len(ordered), "parts": parts})
+            documents = linkset_parts(digest, ordered)
         try:
-            await _insert_ignoring_duplicates(self._linksets, documents)
+            await insert_ignoring_duplicates(self._linksets, documents)
         except PyMongoError as exc:
             raise unavailable(exc) from exc
         return digest
 
     async def put_entries(self, segment_id: str, entries: Iterable[ManifestEntry]) -> int:
-        documents = [entry.to_document(segment_id) for entry in entries]
+        """Store a segment's entries in one go (every entry of each type it names)."""
+        by_type: dict[str, dict[str, ManifestEntry]] = {}
+        for entry in entries:
+            by_type.setdefault(entry.type, {})[entry.object_id] = entry
+        stored = 0
+        for type_name, found in by_type.items():
+            ordered = [found[object_id] for object_id in sorted(found)]
+            stored += await self.chunks.write(segment_id, type_name, ordered)
+        return stored
+
+    async def put_segment(
+        self, segment_id: str, tenant_id: str, packs: Iterable[str], at: datetime
+    ) -> None:
+        """Record a sealed segment and the packs its entries reference (insert-once)."""
+        document = {"_id": segment_id, "tenant": tenant_id, "packs": sorted(set(packs)), "at": at}
         try:
-            return await _insert_ignoring_duplicates(self._manifest, documents)
+            await insert_ignoring_duplicates(self.mongo.db[SEGMENTS_COLLECTION], [document])
         except PyMongoError as exc:
             raise unavailable(exc) from exc
+
+    async def segments_of(self, tenant_id: str) -> dict[str, list[str]]:
+        """Every sealed segment of a tenant, with the packs its entries reference."""
+        try:
+            documents = (
+                await self.mongo.db[SEGMENTS_COLLECTION].find({"tenant": tenant_id}).to_list()
+            )
+        except PyMongoError as exc:
+            raise unavailable(exc) from exc
+        return {str(d["_id"]): list(d.get("packs", [])) for d in documents}
 
     async def insert_snapshot(self, record: SnapshotRecord) -> bool:
         """Publish a completed snapshot; False if it was already published (a resumed
@@ -218,12 +250,19 @@ class SnapshotStore:
         return True
 
     async def new_version_totals(self, snapshot_id: str) -> tuple[int, int]:
-        """How many versions, and how many bytes, ``snapshot_id`` was first to store."""
+        """How many versions ``snapshot_id`` was first to store, and how many bytes of
+        versions and link sets it stored."""
         try:
             cursor = await self._versions.aggregate(
                 [
                     {"$match": {"firstSnapshot": snapshot_id}},
-                    {"$group": {"_id": None, "n": {"$sum": 1}, "bytes": {"$sum": "$size"}}},
+                    {
+                        "$group": {
+                            "_id": None,
+                            "n": {"$sum": "$nv"},
+                            "bytes": {"$sum": {"$add": ["$vb", "$lb"]}},
+                        }
+                    },
                 ]
             )
             rows = await cursor.to_list()
@@ -289,13 +328,14 @@ class SnapshotStore:
         type_name: str,
         *,
         after: str | None = None,
+        before: str | None = None,
         include_tombstones: bool = False,
-    ) -> AsyncIterator[ManifestEntry]:
+    ) -> AsyncGenerator[ManifestEntry, None]:
         """A type's entries in a manifest, sorted by object id, streamed: a k-way merge
         of the chain's segments in which the newest segment's entry wins."""
         segments = segments_for_type(chain, type_name)
         streams = [
-            self._segment_stream(segment.id, type_name, rank, after)
+            _ranked(self.chunks.stream(segment.id, type_name, after=after, before=before), rank)
             for rank, segment in enumerate(segments)
         ]
         previous: str | None = None
@@ -307,82 +347,60 @@ class SnapshotStore:
                 continue
             yield entry
 
-    async def _segment_stream(
-        self, segment_id: str, type_name: str, rank: int, after: str | None
-    ) -> AsyncIterator[tuple[str, int, ManifestEntry]]:
-        query: Document = {"seg": segment_id, "t": type_name}
-        if after is not None:
-            query["o"] = {"$gt": after}
-        try:
-            cursor = self._manifest.find(query).sort("o", ASCENDING).batch_size(2000)
-            async for document in cursor:
-                entry = ManifestEntry.from_document(document)
-                yield entry.object_id, rank, entry
-        except PyMongoError as exc:
-            raise unavailable(exc) from exc
-
     async def get_entries(
-        self, chain: list[Segment], type_name: str, object_ids: Iterable[str]
+        self,
+        chain: list[Segment],
+        type_name: str,
+        object_ids: Iterable[str],
+        *,
+        include_tombstones: bool = False,
     ) -> dict[str, ManifestEntry]:
         """Entries for specific objects; absent ids (and tombstones) are left out.
 
         Cost is proportional to the ids asked for, not to the tenant."""
-        wanted = sorted(set(object_ids))
+        pending = set(object_ids)
         found: dict[str, ManifestEntry] = {}
-        segments = segments_for_type(chain, type_name)
-        for start in range(0, len(wanted), _IN_BATCH):
-            batch = wanted[start : start + _IN_BATCH]
-            pending = set(batch)
-            for segment in segments:
-                if not pending:
-                    break
-                try:
-                    documents = await self._manifest.find(
-                        {"seg": segment.id, "t": type_name, "o": {"$in": sorted(pending)}}
-                    ).to_list()
-                except PyMongoError as exc:
-                    raise unavailable(exc) from exc
-                for document in documents:
-                    entry = ManifestEntry.from_document(document)
-                    pending.discard(entry.object_id)
-                    if not entry.tombstone:
-                        found[entry.object_id] = entry
+        for segment in segments_for_type(chain, type_name):
+            if not pending:
+                break
+            for object_id, entry in (
+                await self.chunks.lookup(segment.id, type_name, pending)
+            ).items():
+                pending.discard(object_id)
+                if include_tombstones or not entry.tombstone:
+                    found[object_id] = entry
         return found
 
     async def get_versions(self, hashes: Iterable[str]) -> dict[str, StoredVersion]:
-        wanted = sorted(set(hashes))
-        found: dict[str, StoredVersion] = {}
-        for start in range(0, len(wanted), _IN_BATCH):
-            batch = wanted[start : start + _IN_BATCH]
-            try:
-                documents = await self._versions.find({"_id": {"$in": batch}}).to_list()
-            except PyMongoError as exc:
-                raise unavailable(exc) from exc
-            for document in documents:
-                canonical = str(document["body"]).encode("utf-8")
-                found[document["_id"]] = StoredVersion(
-                    hash=document["_id"],
-                    type=document.get("type", ""),
-                    body=json.loads(canonical),
-                    canonical=canonical,
-                )
-        return found
+        return await self.versions_at([(digest, None) for digest in hashes])
+
+    async def versions_at(
+        self, refs: Iterable[tuple[str, str | None]], type_name: str = ""
+    ) -> dict[str, StoredVersion]:
+        """Versions by (hash, pack); a pack of None finds the version by its hash."""
+        found = await self.packs.versions(refs)
+        return {
+            digest: StoredVersion(
+                hash=digest, type=type_name, body=json.loads(canonical), canonical=canonical
+            )
+            for digest, canonical in found.items()
+        }
 
     async def get_linkset(self, digest: str) -> list[str]:
         try:
             document = await self._linksets.find_one({"_id": digest})
-            if document is None:
-                raise NotFound(f"link set {digest} is missing from storage")
-            if "ids" in document:
-                return list(document["ids"])
-            ids: list[str] = []
-            for part in document.get("parts", []):
-                part_document = await self._linksets.find_one({"_id": part})
-                if part_document is None:
-                    raise NotFound(f"link set part {part} is missing from storage")
-                ids.extend(part_document["ids"])
         except PyMongoError as exc:
             raise unavailable(exc) from exc
+        if document is None:
+            found = await self.packs.linksets([(digest, None)])
+            if digest not in found:
+                raise NotFound(f"link set {digest} is missing from storage")
+            return found[digest]
+        if "ids" in document:
+            return list(document["ids"])
+        ids = (await self.packs.linksets([(digest, "linksets")])).get(digest)
+        if ids is None:
+            raise NotFound(f"link set {digest} is missing from storage")
         return ids
 
     # -- legal hold ------------------------------------------------------------------
@@ -409,6 +427,13 @@ class SnapshotStore:
             await self._holds.delete_one({"_id": snapshot_id})
         except PyMongoError as exc:
             raise unavailable(exc) from exc
+
+
+async def _ranked(
+    stream: AsyncIterator[ManifestEntry], rank: int
+) -> AsyncIterator[tuple[str, int, ManifestEntry]]:
+    async for entry in stream:
+        yield entry.object_id, rank, entry
 
 
 async def _merge(

@@ -1,0 +1,70 @@
+"""RFC 8785 canonical JSON at the speed a snapshot of 100,000 objects needs.
+
+``domain.hashing.canonical_json`` (the ``rfc8785`` package, pure Python) takes about
+200 µs for a user body: 20 s of CPU for a 100k-object tenant, more than reading it from
+Graph. For the values Graph returns almost always (strings, integers, booleans, null,
+arrays and objects with ASCII keys) orjson with sorted keys writes exactly the RFC 8785
+bytes in about 3 µs: same escapes (``\\b \\f \\n \\r \\t``, other control characters as
+lowercase ``\\u00xx``, everything else as raw UTF-8), no whitespace, keys in code-unit
+order. Anything else (a float, a non-ASCII key, an integer beyond 2^53, a lone
+surrogate) goes through ``rfc8785`` itself, so the bytes, and therefore every version
+hash, are the same whichever path wrote them. ``tests/unit/tenant/test_canonical.py``
+checks the two against each other on generated values.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from typing import Any
+
+import orjson
+
+from rewind_common.domain.hashing import canonical_json as reference_canonical_json
+
+_SAFE_INT = 2**53 - 1
+
+
+def _simple(value: Any) -> bool:
+    """Whether orjson's output for ``value`` is its RFC 8785 form."""
+    stack = [value]
+    while stack:
+        current = stack.pop()
+        kind = type(current)
+        if kind is str or kind is bool or current is None:
+            continue
+        if kind is int:
+            if -_SAFE_INT <= current <= _SAFE_INT:
+                continue
+            return False
+        if kind is dict:
+            for key in current:
+                if type(key) is not str or not key.isascii():
+                    return False
+            stack.extend(current.values())
+            continue
+        if kind is list:
+            stack.extend(current)
+            continue
+        return False
+    return True
+
+
+def canonical_bytes(value: Mapping[str, Any] | list[Any]) -> bytes:
+    """RFC 8785 bytes of ``value``, identical to ``domain.hashing.canonical_json``."""
+    if _simple(value):
+        try:
+            return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+        except orjson.JSONEncodeError:
+            pass  # a lone surrogate: let the reference implementation decide
+    return reference_canonical_json(value)
+
+
+def content_hash(canonical: bytes) -> str:
+    return hashlib.sha256(canonical).hexdigest()
+
+
+def canonical_and_hash(value: Mapping[str, Any] | list[Any]) -> tuple[bytes, str]:
+    """The canonical bytes of ``value`` and their SHA-256: a version's content and id."""
+    canonical = canonical_bytes(value)
+    return canonical, hashlib.sha256(canonical).hexdigest()

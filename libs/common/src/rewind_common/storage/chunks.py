@@ -1,0 +1,168 @@
+"""Sealed manifest chunks: written once per segment and type in id order, then read as
+sorted streams or looked up by id.
+
+A chunk's ``_id`` is ``{segment}|{type}|{first object id}``. Readers first fetch the
+chunk headers of a segment's type (first and last id, count: a few hundred small
+documents for 100,000 objects) and then exactly the chunks they need, so a lookup of N
+ids reads O(N) chunks whatever the tenant's size, and a stream holds one chunk at a time.
+Sealed segments never change, which makes both headers and chunks safe to cache.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Iterable, Sequence
+from dataclasses import dataclass
+
+from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.errors import PyMongoError
+
+from rewind_common.storage.inserts import insert_ignoring_duplicates
+from rewind_common.storage.manifest import (
+    ManifestEntry,
+    chunk_document,
+    chunk_entries,
+    chunked,
+)
+from rewind_common.storage.mongo import Document, unavailable
+
+_FETCH_BATCH = 8
+_CACHED_CHUNKS = 256
+
+
+@dataclass(frozen=True)
+class ChunkHeader:
+    id: str
+    first: str
+    last: str
+    count: int
+
+
+def chunk_id(segment: str, type_name: str, first: str) -> str:
+    return f"{segment}|{type_name}|{first}"
+
+
+class ChunkStore:
+    def __init__(self, manifest: AsyncCollection[Document]) -> None:
+        self._manifest = manifest
+        self._headers: dict[tuple[str, str], list[ChunkHeader]] = {}
+        self._chunks: OrderedDict[str, list[ManifestEntry]] = OrderedDict()
+        #: Chunks fetched from the server (not the cache): lookups count their cost.
+        self.fetched = 0
+
+    async def write(self, segment: str, type_name: str, entries: Sequence[ManifestEntry]) -> int:
+        """Store entries (sorted by object id, none stored before at a smaller id in
+        this segment and type) as chunks; idempotent. Returns how many were new."""
+        documents = []
+        for part in chunked(entries):
+            document = chunk_document(segment, type_name, part)
+            document["_id"] = chunk_id(segment, type_name, part[0].object_id)
+            documents.append(document)
+        self._headers.pop((segment, type_name), None)
+        try:
+            inserted = await insert_ignoring_duplicates(self._manifest, documents)
+        except PyMongoError as exc:
+            raise unavailable(exc) from exc
+        if inserted == len(documents):
+            return len(entries)
+        return sum(d["n"] for d in documents[: max(inserted, 0)]) if inserted else 0
+
+    async def headers(self, segment: str, type_name: str) -> list[ChunkHeader]:
+        key = (segment, type_name)
+        cached = self._headers.get(key)
+        if cached is not None:
+            return cached
+        try:
+            documents = await self._manifest.find(
+                {"seg": segment, "t": type_name}, {"o": 1, "hi": 1, "n": 1}
+            ).to_list()
+        except PyMongoError as exc:
+            raise unavailable(exc) from exc
+        headers = sorted(
+            (
+                ChunkHeader(
+                    str(d["_id"]), str(d["o"]), str(d.get("hi") or d["o"]), int(d.get("n", 1))
+                )
+                for d in documents
+            ),
+            key=lambda header: header.first,
+        )
+        self._headers[key] = headers
+        return headers
+
+    async def _load(self, chunk_ids: Sequence[str]) -> dict[str, list[ManifestEntry]]:
+        found: dict[str, list[ManifestEntry]] = {}
+        missing = []
+        for identifier in chunk_ids:
+            cached = self._chunks.get(identifier)
+            if cached is not None:
+                self._chunks.move_to_end(identifier)
+                found[identifier] = cached
+            else:
+                missing.append(identifier)
+        for start in range(0, len(missing), _FETCH_BATCH):
+            batch = missing[start : start + _FETCH_BATCH]
+            try:
+                documents = await self._manifest.find({"_id": {"$in": batch}}).to_list()
+            except PyMongoError as exc:
+                raise unavailable(exc) from exc
+            self.fetched += len(documents)
+            for document in documents:
+                entries = chunk_entries(document)
+                found[str(document["_id"])] = entries
+                self._chunks[str(document["_id"])] = entries
+                while len(self._chunks) > _CACHED_CHUNKS:
+                    self._chunks.popitem(last=False)
+        return found
+
+    async def stream(
+        self,
+        segment: str,
+        type_name: str,
+        *,
+        after: str | None = None,
+        before: str | None = None,
+    ) -> AsyncIterator[ManifestEntry]:
+        """Entries of a segment's type in id order, with ``after < id < before``."""
+        headers = await self.headers(segment, type_name)
+        wanted = [
+            h
+            for h in headers
+            if (after is None or h.last > after) and (before is None or h.first < before)
+        ]
+        for start in range(0, len(wanted), _FETCH_BATCH):
+            batch = wanted[start : start + _FETCH_BATCH]
+            loaded = await self._load([h.id for h in batch])
+            for header in batch:
+                for entry in loaded.get(header.id, []):
+                    if after is not None and entry.object_id <= after:
+                        continue
+                    if before is not None and entry.object_id >= before:
+                        return
+                    yield entry
+
+    async def lookup(
+        self, segment: str, type_name: str, object_ids: Iterable[str]
+    ) -> dict[str, ManifestEntry]:
+        """Entries (tombstones included) of the ids this segment holds."""
+        headers = await self.headers(segment, type_name)
+        if not headers:
+            return {}
+        firsts = [header.first for header in headers]
+        by_chunk: dict[str, set[str]] = {}
+        for object_id in object_ids:
+            index = bisect.bisect_right(firsts, object_id) - 1
+            if index < 0 or headers[index].last < object_id:
+                continue
+            by_chunk.setdefault(headers[index].id, set()).add(object_id)
+        loaded = await self._load(sorted(by_chunk))
+        found: dict[str, ManifestEntry] = {}
+        for identifier, ids in by_chunk.items():
+            for entry in loaded.get(identifier, []):
+                if entry.object_id in ids:
+                    found[entry.object_id] = entry
+        return found
+
+    async def count(self, segment: str, type_name: str) -> int:
+        return sum(header.count for header in await self.headers(segment, type_name))

@@ -1,0 +1,151 @@
+"""What a running snapshot has read, before its segment is sealed.
+
+Graph returns objects in no particular order, while a segment is stored sorted by id.
+So each page's records are first written here, split by the first character of their
+object id (``manifest.bucket_of``); sealing then reads one bucket at a time, sorts it
+and writes the segment's chunks. Memory is bounded by a bucket, not the tenant.
+
+A record is what one read said about one object, in the order the reads happened
+(``r``, the page's revision within its type, then its position): a body, links, or
+that the object is gone. An object reported twice in one delta round simply has two
+records; sealing folds them, the later one winning. Records of an abandoned attempt at
+a type (``a``, bumped when a type's read restarts from scratch) are ignored.
+
+Staging documents are insert-only too: ``_id`` is ``{segment}|{type}|{attempt}|
+{revision}|{bucket}[|{part}]``, so a page written again after a redelivery is ignored.
+Retention removes the staging of sealed or abandoned snapshots.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import orjson
+from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.errors import PyMongoError
+
+from rewind_common.storage.inserts import insert_ignoring_duplicates
+from rewind_common.storage.manifest import bucket_of
+from rewind_common.storage.mongo import Document, unavailable
+
+#: Kinds of record.
+BODY = "b"
+LINKS = "l"
+GONE = "g"
+
+_DOCUMENT_BYTES = 4_000_000
+
+StagingRecord = dict[str, Any]
+
+
+def staging_id(segment: str, type_name: str, attempt: int, revision: int, bucket: str) -> str:
+    return f"{segment}|{type_name}|{attempt}|{revision:09d}|{bucket}"
+
+
+class StagingStore:
+    def __init__(self, staging: AsyncCollection[Document]) -> None:
+        self._staging = staging
+
+    async def write(
+        self,
+        segment: str,
+        type_name: str,
+        attempt: int,
+        revision: int,
+        records: Iterable[StagingRecord],
+    ) -> None:
+        """Store one page's records (each with ``o``, its object id), by bucket."""
+        by_bucket: dict[str, list[StagingRecord]] = defaultdict(list)
+        for position, record in enumerate(records):
+            record["i"] = position
+            by_bucket[bucket_of(record["o"])].append(record)
+        documents: list[Document] = []
+        for bucket, bucket_records in sorted(by_bucket.items()):
+            base = staging_id(segment, type_name, attempt, revision, bucket)
+            for part, chunk in enumerate(_split(bucket_records)):
+                documents.append(
+                    {
+                        "_id": base if part == 0 else f"{base}|{part}",
+                        "seg": segment,
+                        "t": type_name,
+                        "a": attempt,
+                        "r": revision,
+                        "b": bucket,
+                        "e": chunk,
+                    }
+                )
+        try:
+            await insert_ignoring_duplicates(self._staging, documents)
+        except PyMongoError as exc:
+            raise unavailable(exc) from exc
+
+    async def buckets(self, segment: str, type_name: str, attempt: int) -> list[str]:
+        try:
+            values = await self._staging.distinct(
+                "b", {"seg": segment, "t": type_name, "a": attempt}
+            )
+        except PyMongoError as exc:
+            raise unavailable(exc) from exc
+        return sorted(str(value) for value in values)
+
+    async def records(
+        self, segment: str, type_name: str, attempt: int, bucket: str
+    ) -> list[StagingRecord]:
+        """A bucket's records in the order they were read."""
+        try:
+            documents = await self._staging.find(
+                {"seg": segment, "t": type_name, "a": attempt, "b": bucket}
+            ).to_list()
+        except PyMongoError as exc:
+            raise unavailable(exc) from exc
+        documents.sort(key=lambda d: str(d["_id"]))
+        ordered: list[StagingRecord] = []
+        for document in documents:
+            ordered.extend(document.get("e", ()))
+        return ordered
+
+    async def remove_segments(self, segments: Iterable[str]) -> int:
+        """Retention only: drop the staging of sealed or abandoned snapshots."""
+        try:
+            result = await self._staging.delete_many({"seg": {"$in": list(segments)}})
+        except PyMongoError as exc:
+            raise unavailable(exc) from exc
+        return int(result.deleted_count)
+
+    async def segments(self) -> set[str]:
+        try:
+            return {str(value) for value in await self._staging.distinct("seg")}
+        except PyMongoError as exc:
+            raise unavailable(exc) from exc
+
+
+def _split(records: list[StagingRecord]) -> list[list[StagingRecord]]:
+    """Keep each staging document well under MongoDB's 16 MB limit."""
+    parts: list[list[StagingRecord]] = [[]]
+    size = 0
+    for record in records:
+        estimate = len(orjson.dumps(record)) if ("x" in record or "L" in record) else 200
+        if parts[-1] and size + estimate > _DOCUMENT_BYTES:
+            parts.append([])
+            size = 0
+        parts[-1].append(record)
+        size += estimate
+    return parts
+
+
+def ordered_records(records: Iterable[StagingRecord]) -> dict[str, list[StagingRecord]]:
+    """Records grouped by object id, each group in reading order."""
+    grouped: dict[str, list[StagingRecord]] = defaultdict(list)
+    for record in records:
+        grouped[record["o"]].append(record)
+    return grouped
+
+
+def link_spec(record: Mapping[str, Any], link: str) -> Mapping[str, Any] | None:
+    links = record.get("L")
+    if not isinstance(links, Mapping):
+        return None
+    spec = links.get(link)
+    return spec if isinstance(spec, Mapping) else None

@@ -1,0 +1,97 @@
+"""Graph's JSON to object states: the stored body, the links, what a delta item says."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from rewind_common.domain.normalize import normalize_body
+from rewind_common.domain.records import LinkValue, ObjectState, link_value
+from rewind_common.registry import ObjectType
+from rewind_common.tenant.model import DeltaItem, LinkOps
+
+DELTA_SUFFIX = "@delta"
+
+
+def object_id(object_type: ObjectType, raw: Mapping[str, Any]) -> str:
+    value = raw.get(object_type.key)
+    if not isinstance(value, str) or not value:
+        raise ValueError(f"a {object_type.name} from Graph has no {object_type.key}")
+    return value
+
+
+def body_of(object_type: ObjectType, raw: Mapping[str, Any]) -> dict[str, Any]:
+    """The body a backup stores: expanded relationships are links, not properties."""
+    navigations = {link.navigation for link in object_type.links}
+    if navigations & raw.keys():
+        raw = {name: value for name, value in raw.items() if name not in navigations}
+    return normalize_body(object_type, raw)
+
+
+def ids_of(items: Any) -> list[str]:
+    """Ids of a list of directory objects (``[{"@odata.type", "id"}, ...]``)."""
+    if isinstance(items, Mapping):
+        items = [items]
+    if not isinstance(items, list):
+        return []
+    return [item["id"] for item in items if isinstance(item, Mapping) and "id" in item]
+
+
+def state_of(
+    object_type: ObjectType,
+    raw: Mapping[str, Any],
+    *,
+    deleted: bool = False,
+    links: Mapping[str, Iterable[str]] | None = None,
+) -> ObjectState:
+    resolved: dict[str, LinkValue] = {}
+    for link in object_type.links:
+        if links is not None and link.name in links:
+            resolved[link.name] = link_value(list(links[link.name]), many=link.many)
+    return ObjectState(
+        type=object_type.name,
+        object_id=object_id(object_type, raw),
+        body=body_of(object_type, raw),
+        deleted=deleted,
+        links=resolved,
+    )
+
+
+def link_ops(object_type: ObjectType, raw: Mapping[str, Any]) -> dict[str, LinkOps]:
+    """``members@delta`` and friends: additions, and removals marked ``@removed``."""
+    found: dict[str, LinkOps] = {}
+    for link in object_type.links:
+        entries = raw.get(link.navigation + DELTA_SUFFIX)
+        if entries is None:
+            continue
+        if isinstance(entries, Mapping):
+            entries = [entries]
+        added: list[str] = []
+        removed: list[str] = []
+        for entry in entries if isinstance(entries, list) else []:
+            if not isinstance(entry, Mapping) or "id" not in entry:
+                continue
+            (removed if "@removed" in entry else added).append(str(entry["id"]))
+        found[link.name] = LinkOps(tuple(added), tuple(removed))
+    return found
+
+
+def delta_item(object_type: ObjectType, raw: Mapping[str, Any]) -> DeltaItem:
+    identifier = object_id(object_type, raw)
+    removed = raw.get("@removed")
+    if removed is not None:
+        reason = removed.get("reason") if isinstance(removed, Mapping) else None
+        return DeltaItem(
+            type=object_type.name,
+            object_id=identifier,
+            state=None,
+            removed=str(reason or "deleted"),
+        )
+    return DeltaItem(
+        type=object_type.name,
+        object_id=identifier,
+        state=ObjectState(
+            type=object_type.name, object_id=identifier, body=body_of(object_type, raw)
+        ),
+        link_ops=link_ops(object_type, raw),
+    )

@@ -1,0 +1,127 @@
+"""Where and how each registry type is read: paths, ``$select``, page sizes, links.
+
+Everything here follows the registry; a type added there is read without a new code
+path. Page sizes are Graph's documented maxima where a list accepts ``$top`` (999 for
+users, groups, applications, service principals and deleted items); other lists are
+paged at Graph's own size. A list that expands a relationship is asked for 100 objects
+a page, the most Graph returns with ``$expand`` on directory objects.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from rewind_common.registry import Link, Listing, ObjectType, SoftDelete, get_type
+
+#: ``$top`` maxima of the lists that take one.
+PAGE_MAXIMA: Mapping[str, int] = {
+    "user": 999,
+    "group": 999,
+    "application": 999,
+    "servicePrincipal": 999,
+}
+DELETED_ITEMS_MAXIMUM = 999
+EXPAND_PAGE = 100
+#: Graph returns at most this many objects of an expanded directory relationship, with
+#: no nextLink ("Query parameter limitations", Graph known issues 13635).
+EXPAND_ITEMS = 20
+#: Parents read per unit of a per-parent listing (app role assignments per service
+#: principal): small enough that a unit of work stays short.
+PARENT_PAGE = 100
+
+#: Relationships a type's delta query tracks when named in ``$select``: a user's
+#: ``manager`` and a group's ``members`` (delta-query-overview.md: "$select also supports
+#: manager and members navigation properties for users and groups respectively"), and a
+#: group's other directoryObject-collection relationships such as ``owners``
+#: (group-delta.md, v1.0, 2024-10-22: "You can additionally track other changes like
+#: ownership ... Only the id property of the related resource is returned"). Nothing
+#: documents owners in the delta of applications or service principals.
+DELTA_TRACKED_LINKS: Mapping[str, tuple[str, ...]] = {
+    "user": ("manager",),
+    "group": ("members", "owners"),
+}
+
+
+def list_params(object_type: ObjectType, *, expand: Link | None = None) -> dict[str, str]:
+    params: dict[str, str] = {}
+    if object_type.select:
+        params["$select"] = ",".join(object_type.select)
+    if expand is not None:
+        params["$expand"] = f"{expand.navigation}($select=id)"
+        params["$top"] = str(EXPAND_PAGE)
+    elif object_type.name in PAGE_MAXIMA:
+        params["$top"] = str(PAGE_MAXIMA[object_type.name])
+    return params
+
+
+def expanded_link(object_type: ObjectType) -> Link | None:
+    """The one relationship a listing expands (Graph expands one per request)."""
+    if object_type.listing is not Listing.COLLECTION or not object_type.links:
+        return None
+    return object_type.links[0]
+
+
+def deleted_path(object_type: ObjectType) -> str | None:
+    if object_type.soft_delete is SoftDelete.DIRECTORY:
+        return f"/directory/deletedItems/microsoft.graph.{object_type.entity}"
+    if object_type.soft_delete is SoftDelete.CONDITIONAL_ACCESS:
+        segment = object_type.path.rstrip("/").rsplit("/", 1)[-1]
+        return f"/identity/conditionalAccess/deletedItems/{segment}"
+    return None
+
+
+def deleted_item_path(object_type: ObjectType, object_id: str) -> str | None:
+    if object_type.soft_delete is SoftDelete.DIRECTORY:
+        return f"/directory/deletedItems/{object_id}"
+    path = deleted_path(object_type)
+    return f"{path}/{object_id}" if path else None
+
+
+def deleted_params(object_type: ObjectType) -> dict[str, str]:
+    params: dict[str, str] = {}
+    if object_type.select:
+        params["$select"] = ",".join(object_type.select)
+    if object_type.soft_delete is SoftDelete.DIRECTORY:
+        params["$top"] = str(DELETED_ITEMS_MAXIMUM)
+    return params
+
+
+def item_path(object_type: ObjectType, object_id: str, parent_id: str | None = None) -> str:
+    if object_type.listing is Listing.SINGLETON:
+        return object_type.path
+    path = object_type.path
+    if object_type.listing is Listing.PER_PARENT:
+        if parent_id is None:
+            raise ValueError(f"reading a {object_type.name} by id needs its parent's id")
+        path = path.replace("{parentId}", parent_id)
+    return f"{path}/{object_id}"
+
+
+def link_path(object_type: ObjectType, object_id: str, link: Link) -> str:
+    query = "$select=id" if not link.many else "$select=id&$top=999"
+    return f"{object_type.path}/{object_id}/{link.navigation}?{query}"
+
+
+def delta_params(object_type: ObjectType) -> dict[str, str]:
+    tracked = DELTA_TRACKED_LINKS.get(object_type.name, ())
+    if not object_type.select and not tracked:
+        return {}
+    navigations = [object_type.link(name).navigation for name in tracked]
+    return {"$select": ",".join([*object_type.select, *navigations])}
+
+
+def links_from_delta(type_name: str) -> tuple[str, ...]:
+    return DELTA_TRACKED_LINKS.get(type_name, ())
+
+
+def links_not_in_delta(type_name: str) -> tuple[Link, ...]:
+    object_type = get_type(type_name)
+    tracked = set(DELTA_TRACKED_LINKS.get(type_name, ()))
+    return tuple(link for link in object_type.links if link.name not in tracked)
+
+
+def with_query(path: str, params: Mapping[str, str]) -> str:
+    if not params:
+        return path
+    query = "&".join(f"{name}={value}" for name, value in params.items())
+    return f"{path}{'&' if '?' in path else '?'}{query}"

@@ -1,0 +1,217 @@
+"""The snapshot job, as resumable steps.
+
+1. **Plan** (first step): full or incremental, and how each type is read.
+2. **Read** (``Loading data``): every type page by page into staging; a checkpoint per
+   page, so a redelivered step resumes after the last page stored.
+3. **Seal** (``In progress``): staging folded into the new segment's sorted chunks, one
+   bucket of ids at a time, a checkpoint per bucket.
+4. **Merkle pass**: the root and counts over the snapshot's whole manifest.
+5. **Publish**: the snapshot record, inserted once (a redelivered publish finds it
+   there), chained to the previous snapshot's root. Until then nothing the job wrote
+   belongs to a snapshot anyone can see: a canceled or failed job leaves only orphans
+   for retention to remove.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Any
+
+from rewind_common.domain.merkle import chained_root
+from rewind_common.graph.client import GraphClient
+from rewind_common.jobs.model import JobStatus, Progress, utcnow
+from rewind_common.jobs.runner import Outcome, StepContext
+from rewind_common.registry import ALL_TYPES
+from rewind_common.settings import Settings, TenantConnection
+from rewind_common.storage.manifest import Segment
+from rewind_common.storage.snapshots import SnapshotRecord, SnapshotStore
+from rewind_common.tasks import SnapshotPayload
+from rewind_common.tenant import TenantReader
+from rewind_snapshotter.manifest_pass import manifest_pass
+from rewind_snapshotter.snapshot.plan import INCREMENTAL, plan_snapshot
+from rewind_snapshotter.snapshot.reading import ReadPhase
+from rewind_snapshotter.snapshot.sealing import BucketSealer
+from rewind_snapshotter.snapshot.state import (
+    MERKLE,
+    PUBLISH,
+    READ,
+    SEAL,
+    SnapshotState,
+)
+
+#: Opens a Graph client for a tenant for the length of a step.
+GraphOpener = Callable[[TenantConnection], contextlib.AbstractAsyncContextManager[GraphClient]]
+
+
+class SnapshotHandler:
+    def __init__(self, settings: Settings, store: SnapshotStore, open_graph: GraphOpener) -> None:
+        self._settings = settings
+        self._store = store
+        self._open_graph = open_graph
+
+    async def step(self, context: StepContext) -> Outcome | None:
+        payload = SnapshotPayload.model_validate(context.payload)
+        state = await self._load(context, payload)
+
+        async def save() -> None:
+            context.state.clear()
+            context.state.update(state.to_json())
+            await context.checkpoint()
+
+        if state.phase == READ:
+            await context.status(JobStatus.LOADING_DATA)
+            if not await self._read(context, state, payload.tenant_id, save):
+                return None
+            state.phase = SEAL
+            await save()
+        if state.phase == SEAL:
+            await context.status(JobStatus.IN_PROGRESS)
+            if not await self._seal(context, state, payload.tenant_id, save):
+                return None
+            state.phase = MERKLE
+            await save()
+        if state.phase == MERKLE:
+            await context.status(JobStatus.IN_PROGRESS)
+            root = await manifest_pass(
+                self._store, _chain(state), state.merkle, context.out_of_time
+            )
+            if root is None:
+                await save()
+                return None
+            state.manifest_root = root
+            state.phase = PUBLISH
+            await save()
+        return await self._publish(context, state, payload)
+
+    async def canceled(self, context: StepContext) -> Mapping[str, Any]:
+        snapshot_id = context.payload.get("snapshotId")
+        return {"snapshotId": snapshot_id, "published": False}
+
+    async def _load(self, context: StepContext, payload: SnapshotPayload) -> SnapshotState:
+        if context.state.get("snapshot_id") == payload.snapshot_id:
+            return SnapshotState.from_json(dict(context.state))
+        base = await self._store.latest(payload.tenant_id)
+        state = plan_snapshot(payload.snapshot_id, payload.mode, base, self._settings)
+        state.started_at = utcnow().isoformat()
+        context.state.clear()
+        context.state.update(state.to_json())
+        await context.checkpoint()
+        return state
+
+    async def _read(
+        self,
+        context: StepContext,
+        state: SnapshotState,
+        tenant_id: str,
+        save: Callable[[], Any],
+    ) -> bool:
+        tenant = self._settings.tenant(tenant_id)
+        async with self._open_graph(tenant) as graph:
+            reader = TenantReader(graph, concurrency=self._settings.graph_max_concurrency)
+            phase = ReadPhase(
+                self._store, reader, state, tenant_id=tenant_id, context=context, save=save
+            )
+            done = await phase.run()
+        await save()
+        return done
+
+    async def _seal(
+        self,
+        context: StepContext,
+        state: SnapshotState,
+        tenant_id: str,
+        save: Callable[[], Any],
+    ) -> bool:
+        names = [object_type.name for object_type in ALL_TYPES]
+        base_chain = [Segment.from_document(s) for s in state.base_chain]
+        packs = set(state.packs)
+        while state.seal_type < len(names):
+            progress = state.types[names[state.seal_type]]
+            buckets = await self._store.staging.buckets(
+                state.snapshot_id, progress.name, progress.attempt
+            )
+            for bucket in buckets:
+                if bucket in state.sealed_buckets:
+                    continue
+                sealer = BucketSealer(
+                    self._store,
+                    tenant_id=tenant_id,
+                    segment=state.snapshot_id,
+                    base_chain=base_chain,
+                    type_name=progress.name,
+                    full=progress.full,
+                )
+                await sealer.seal(progress.attempt, bucket)
+                packs |= sealer.packs
+                state.packs = sorted(packs)
+                state.manifest_bytes += sealer.manifest_bytes
+                state.sealed_buckets.append(bucket)
+                await save()
+                await context.raise_if_canceled()
+                if context.out_of_time():
+                    return False
+            state.seal_type += 1
+            state.sealed_buckets = []
+            await save()
+        return True
+
+    async def _publish(
+        self, context: StepContext, state: SnapshotState, payload: SnapshotPayload
+    ) -> Outcome:
+        assert state.manifest_root is not None
+        new_versions, stored_bytes = await self._store.new_version_totals(state.snapshot_id)
+        merkle = state.merkle
+        counts = {t.name: merkle.counts.get(t.name, 0) for t in ALL_TYPES}
+        unread = sorted(name for name, p in state.types.items() if p.unread_reason)
+        for name in unread:
+            counts.pop(name, None)
+        status = JobStatus.COMPLETED_WITH_WARNINGS if state.warnings else JobStatus.COMPLETED
+        now = utcnow()
+        record = SnapshotRecord(
+            id=state.snapshot_id,
+            tenant_id=payload.tenant_id,
+            job_id=context.job.id,
+            mode=state.mode,
+            status=status.value,
+            created_at=datetime.fromisoformat(state.started_at) if state.started_at else now,
+            completed_at=now,
+            chain=_chain(state),
+            counts=counts,
+            deleted_counts=dict(merkle.deleted_counts),
+            link_counts=dict(merkle.link_counts),
+            entry_count=sum(counts.values()),
+            new_versions=new_versions,
+            stored_bytes=stored_bytes + state.manifest_bytes,
+            manifest_root=state.manifest_root,
+            merkle_root=chained_root(state.manifest_root, state.base_root),
+            previous_root=state.base_root,
+            previous_snapshot_id=state.base_id,
+            delta_links={n: p.delta_link for n, p in state.types.items() if p.delta_link},
+            warnings=list(state.warnings),
+            unread_types=unread,
+        )
+        await self._store.put_segment(state.snapshot_id, payload.tenant_id, state.packs, now)
+        await self._store.insert_snapshot(record)
+        summary = {
+            "snapshotId": record.id,
+            "mode": record.mode,
+            "objects": record.entry_count,
+            "newVersions": record.new_versions,
+            "storedBytes": record.stored_bytes,
+        }
+        return Outcome(
+            status,
+            result=summary,
+            counters={k: v for k, v in summary.items() if isinstance(v, int)},
+            progress=Progress(done=record.entry_count, total=record.entry_count),
+        )
+
+
+def _chain(state: SnapshotState) -> list[Segment]:
+    full_types = frozenset(name for name, progress in state.types.items() if progress.full)
+    segment = Segment(state.snapshot_id, full_types)
+    if state.mode == INCREMENTAL:
+        return [*(Segment.from_document(s) for s in state.base_chain), segment]
+    return [segment]

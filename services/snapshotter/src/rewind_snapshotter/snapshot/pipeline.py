@@ -1,0 +1,50 @@
+"""Reading the next page while the current one is stored."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncGenerator, AsyncIterator
+from typing import TypeVar
+
+T = TypeVar("T")
+
+_END = object()
+
+
+async def prefetched(source: AsyncIterator[T], depth: int = 1) -> AsyncGenerator[T, None]:
+    """``source``'s items, fetching up to ``depth`` ahead of the consumer: Graph works
+    on the next page while this process hashes and stores the current one."""
+    queue: asyncio.Queue[object] = asyncio.Queue(maxsize=depth)
+
+    async def pump() -> None:
+        try:
+            async for item in source:
+                await queue.put(item)
+        except Exception as exc:  # handed to the consumer, raised there
+            await queue.put(_Failure(exc))
+            return
+        await queue.put(_END)
+
+    task = asyncio.create_task(pump())
+    try:
+        while True:
+            item = await queue.get()
+            if item is _END:
+                break
+            if isinstance(item, _Failure):
+                raise item.error
+            yield item  # type: ignore[misc]
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await task
+        close = getattr(source, "aclose", None)
+        if close is not None:
+            with contextlib.suppress(Exception):
+                await close()
+
+
+class _Failure:
+    def __init__(self, error: Exception) -> None:
+        self.error = error

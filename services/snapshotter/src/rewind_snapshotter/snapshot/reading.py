@@ -1,0 +1,208 @@
+"""The read phase: every type read page by page into staging, a few types at a time,
+each page checkpointed as soon as it is stored.
+
+How a type is read (``state.TypeProgress.method``) and its stages:
+
+- ``deltaFirst``: the first round of its delta query (every current object, links as
+  additions), then the recycle bin, then links delta does not track (owners of
+  applications and service principals) by listing;
+- ``deltaChanges``: a round from the previous snapshot's deltaLink (soft-deleted objects
+  read from the recycle bin as they come), then the untracked links; an expired link
+  starts the type again as ``deltaFirst``;
+- ``pages``: a listing with links, then the recycle bin.
+
+A 403 makes the type unread: the snapshot completes with a warning naming it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+from rewind_common.errors import GraphError
+from rewind_common.jobs.model import JobWarning
+from rewind_common.jobs.runner import StepContext
+from rewind_common.storage.manifest import Segment
+from rewind_common.storage.snapshots import SnapshotStore
+from rewind_common.tenant import DeltaExpired, TenantReader, TypeNotReadable
+from rewind_common.tenant.plans import links_not_in_delta
+from rewind_snapshotter.snapshot.pipeline import prefetched
+from rewind_snapshotter.snapshot.records import PageWriter
+from rewind_snapshotter.snapshot.state import (
+    DELETED,
+    DELTA_CHANGES,
+    DELTA_FIRST,
+    DONE,
+    MAIN,
+    OWNERS,
+    PAGES,
+    UNREAD,
+    SnapshotState,
+    TypeProgress,
+)
+
+log = logging.getLogger(__name__)
+
+#: Types read at the same time.
+TYPE_CONCURRENCY = 3
+_PROGRESS_INTERVAL = 1.0
+
+
+class ReadPhase:
+    def __init__(
+        self,
+        store: SnapshotStore,
+        reader: TenantReader,
+        state: SnapshotState,
+        *,
+        tenant_id: str,
+        context: StepContext,
+        save: Callable[[], Awaitable[None]],
+    ) -> None:
+        self._store = store
+        self._reader = reader
+        self._state = state
+        self._tenant_id = tenant_id
+        self._context = context
+        self._save = save
+        self._base_chain = [Segment.from_document(s) for s in state.base_chain]
+        self._last_progress = 0.0
+
+    async def run(self) -> bool:
+        """Read until every type is done (True) or the step's time is up (False)."""
+        pending = [p for p in self._state.types.values() if p.stage not in (DONE, UNREAD)]
+        semaphore = asyncio.Semaphore(TYPE_CONCURRENCY)
+
+        async def one(progress: TypeProgress) -> None:
+            async with semaphore:
+                if not self._context.out_of_time():
+                    await self._read_type(progress)
+
+        async with asyncio.TaskGroup() as group:
+            for progress in pending:
+                group.create_task(one(progress))
+        return all(p.stage in (DONE, UNREAD) for p in self._state.types.values())
+
+    async def _read_type(self, progress: TypeProgress) -> None:
+        restarted = False
+        while progress.stage not in (DONE, UNREAD):
+            try:
+                finished = await self._stage(progress)
+            except TypeNotReadable as exc:
+                await self._unread(progress, exc)
+                return
+            except DeltaExpired as exc:
+                log.info("%s; reading %s in full", exc.message, progress.name)
+                progress.restart(DELTA_FIRST)
+                await self._save()
+                continue
+            except GraphError:
+                # A nextLink saved by an earlier step may have expired: start the type
+                # again once, then let the error fail the job.
+                if restarted or progress.cursor is None or progress.method == DELTA_CHANGES:
+                    raise
+                restarted = True
+                progress.restart(DELTA_FIRST if progress.method != PAGES else PAGES)
+                await self._save()
+                continue
+            if not finished:
+                return
+
+    async def _stage(self, progress: TypeProgress) -> bool:
+        """Read the current stage to its end (True) or until time is up (False)."""
+        writer = PageWriter(
+            self._store,
+            tenant_id=self._tenant_id,
+            segment=self._state.snapshot_id,
+            base_chain=self._base_chain,
+            progress=progress,
+        )
+        reader = self._reader
+        name = progress.name
+        pages: AsyncIterator[tuple[Any, Any]]
+        if progress.stage == MAIN and progress.method == PAGES:
+            pages = _pairs(reader.pages(name, progress.cursor), lambda p: p.cursor)
+        elif progress.stage == MAIN:
+            pages = _pairs(reader.delta(name, progress.cursor), lambda p: p)
+        elif progress.stage == DELETED:
+            pages = _pairs(
+                reader.deleted_pages(name, progress.cursor),
+                lambda p: (p.cursor or {}).get("next"),
+            )
+        else:
+            link = links_not_in_delta(name)[0].name
+            pages = _pairs(reader.link_pages(name, link, progress.cursor), lambda p: p[1])
+        async for page, position in prefetched(pages):
+            if progress.stage == MAIN and progress.method == PAGES:
+                await writer.states(page.states, with_links=True)
+                progress.cursor = position
+                last = position is None
+            elif progress.stage == MAIN:
+                first = progress.method == DELTA_FIRST
+                await writer.delta(page.items, reader, first_round=first)
+                progress.cursor = page.next_link
+                if page.delta_link:
+                    progress.delta_link = page.delta_link
+                last = page.next_link is None
+            elif progress.stage == DELETED:
+                await writer.states(page.states, with_links=False)
+                progress.cursor = position
+                last = position is None
+            else:
+                targets, following = page
+                await writer.links(links_not_in_delta(name)[0].name, targets)
+                progress.cursor = following
+                last = following is None
+            if last:
+                self._advance(progress)
+            await self._page_done()
+            if last:
+                return True
+            if self._context.out_of_time():
+                return False
+        self._advance(progress)
+        await self._page_done()
+        return True
+
+    def _advance(self, progress: TypeProgress) -> None:
+        """Move a type to its next stage (its cursor starts afresh)."""
+        progress.cursor = None
+        untracked = bool(links_not_in_delta(progress.name)) and progress.method != PAGES
+        if progress.stage == MAIN and progress.method == DELTA_FIRST:
+            progress.stage = DELETED
+        elif progress.stage in (MAIN, DELETED) and untracked:
+            progress.stage = OWNERS
+        else:
+            progress.stage = DONE
+
+    async def _page_done(self) -> None:
+        await self._save()
+        await self._context.raise_if_canceled()
+        now = time.monotonic()
+        if now - self._last_progress >= _PROGRESS_INTERVAL:
+            self._last_progress = now
+            done = self._state.objects_read
+            await self._context.progress(done, max(done, self._state.expected_objects))
+
+    async def _unread(self, progress: TypeProgress, exc: TypeNotReadable) -> None:
+        """Nothing of the type goes into this snapshot; a warning says why."""
+        progress.attempt += 1  # records of the failed attempt are ignored at sealing
+        progress.stage = UNREAD
+        progress.full = True
+        progress.cursor = None
+        progress.delta_link = None
+        progress.unread_reason = exc.message
+        warning = JobWarning(type=progress.name, reason=exc.message)
+        self._state.warnings.append(warning.model_dump(mode="json", by_alias=True))
+        await self._save()
+        await self._context.warn([warning])
+
+
+async def _pairs(
+    source: AsyncIterator[Any], position: Callable[[Any], Any]
+) -> AsyncIterator[tuple[Any, Any]]:
+    async for page in source:
+        yield page, position(page)

@@ -1,0 +1,221 @@
+"""One page of a type's read, stored: new versions and link sets into a pack, and a
+staging record per object (see ``storage.staging`` for what records are).
+
+Each page is compared with the previous snapshot as it is stored, by looking up the
+page's ids in the previous manifest: an unchanged body or link set is referenced where
+it already is, so an unchanged tenant stores no new version. The lookup reads the
+manifest chunks covering the page's ids; when a page's ids are scattered over too many
+chunks (Graph pages in no particular order), comparing is left to sealing, which sees
+each bucket's ids sorted: bodies then wait in staging and only new ones reach a pack.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from rewind_common.domain.records import ObjectState
+from rewind_common.registry import ObjectType, get_type
+from rewind_common.storage.canonical import canonical_and_hash
+from rewind_common.storage.manifest import ManifestEntry, Segment
+from rewind_common.storage.packs import PackBuilder, linkset_digest
+from rewind_common.storage.snapshots import SnapshotStore
+from rewind_common.storage.staging import BODY, GONE, LINKS, StagingRecord
+from rewind_common.tenant import DeltaItem, LinkOps, TenantReader
+from rewind_snapshotter.snapshot.state import TypeProgress
+
+#: Chunks a page's comparison may fetch before comparing moves to sealing.
+DEDUP_FETCH_LIMIT = 24
+
+
+class PageWriter:
+    def __init__(
+        self,
+        store: SnapshotStore,
+        *,
+        tenant_id: str,
+        segment: str,
+        base_chain: list[Segment],
+        progress: TypeProgress,
+    ) -> None:
+        self._store = store
+        self._tenant_id = tenant_id
+        self._segment = segment
+        self._base_chain = base_chain
+        self.progress = progress
+        self.object_type: ObjectType = get_type(progress.name)
+        self._builder = self._new_builder()
+        self._previous: dict[str, ManifestEntry] = {}
+
+    def _new_builder(self) -> PackBuilder:
+        return PackBuilder(self._segment, self.object_type.name, tenant_id=self._tenant_id)
+
+    # -- the three kinds of page ----------------------------------------------------------
+
+    async def states(self, states: Sequence[ObjectState], *, with_links: bool) -> None:
+        """Objects read whole (a listing, the recycle bin): links, when read, complete."""
+        await self._load_previous(state.object_id for state in states)
+        records: list[StagingRecord] = []
+        for state in states:
+            record = self._body(state)
+            if with_links and not state.deleted:
+                record["L"] = {
+                    link.name: self._set_spec(link.name, state.links.get(link.name), state)
+                    for link in self.object_type.links
+                }
+            records.append(record)
+        await self._flush(records)
+
+    async def delta(
+        self, items: Sequence[DeltaItem], reader: TenantReader, *, first_round: bool
+    ) -> None:
+        """A page of a delta round. Soft-deleted objects are read from the recycle bin;
+        an object back from it has its links read again (a round reports only changes)."""
+        await self._load_previous(item.object_id for item in items)
+        soft_deleted = [item.object_id for item in items if item.soft_deleted]
+        in_bin = await reader.deleted(self.object_type.name, soft_deleted) if soft_deleted else {}
+        restored = [
+            item.object_id
+            for item in items
+            if item.state is not None
+            and not first_round
+            and (previous := self._previous.get(item.object_id)) is not None
+            and previous.deleted
+        ]
+        relinked: dict[str, dict[str, list[str]]] = {object_id: {} for object_id in restored}
+        for link in self.object_type.links if restored else ():
+            for object_id, targets in (
+                await reader.links.targets(self.object_type, link, restored)
+            ).items():
+                relinked[object_id][link.name] = targets
+        records: list[StagingRecord] = []
+        for item in items:
+            if item.state is None:
+                deleted_state = in_bin.get(item.object_id) if item.soft_deleted else None
+                records.append(
+                    self._body(deleted_state)
+                    if deleted_state is not None
+                    else {"o": item.object_id, "k": GONE}
+                )
+                continue
+            record = self._body(item.state)
+            if item.object_id in relinked:
+                record["L"] = {
+                    name: self._set_spec(name, targets, item.state)
+                    for name, targets in relinked[item.object_id].items()
+                }
+            elif item.link_ops:
+                record["L"] = {
+                    name: self._ops_spec(name, ops, item.state, first_round)
+                    for name, ops in item.link_ops.items()
+                }
+            records.append(record)
+        await self._flush(records)
+
+    async def links(self, link_name: str, targets: Mapping[str, list[str]]) -> None:
+        """One link of objects whose bodies come from another read (owners of
+        applications and service principals, which their delta does not track)."""
+        await self._load_previous(targets)
+        records: list[StagingRecord] = [
+            {"o": object_id, "k": LINKS, "L": {link_name: self._set_spec(link_name, ids, None)}}
+            for object_id, ids in targets.items()
+        ]
+        await self._flush(records)
+
+    # -- records ---------------------------------------------------------------------------
+
+    def _body(self, state: ObjectState) -> StagingRecord:
+        canonical, digest = canonical_and_hash(state.body)
+        self.progress.logical_bytes += len(canonical)
+        record: StagingRecord = {
+            "o": state.object_id,
+            "k": BODY,
+            "v": digest,
+            "d": state.deleted,
+            "n": state.display_name,
+        }
+        previous = self._previous.get(state.object_id)
+        if previous is not None and previous.version == digest:
+            record["p"] = previous.pack
+        elif self._compare_at_seal:
+            record["x"] = canonical.decode("utf-8")
+        else:
+            self._builder.add_version(digest, canonical)
+            record["p"] = None  # filled in once the pack is built
+        return record
+
+    def _set_spec(
+        self, link_name: str, ids: Iterable[str] | str | None, state: ObjectState | None
+    ) -> dict[str, Any]:
+        link = self.object_type.link(link_name)
+        if not link.many:
+            value = ids if isinstance(ids, str) or ids is None else next(iter(ids), None)
+            return {"m": value}
+        members = [] if ids is None or isinstance(ids, str) else sorted(set(ids))
+        return self._stored_set(link_name, members)
+
+    def _ops_spec(
+        self, link_name: str, ops: LinkOps, state: ObjectState, first_round: bool
+    ) -> dict[str, Any]:
+        link = self.object_type.link(link_name)
+        if not link.many:
+            if ops.added:
+                return {"m": ops.added[-1]}
+            return {"m": None} if ops.removed else {"keep": 1}
+        if first_round:
+            spec = self._stored_set(link_name, sorted(set(ops.added)))
+            spec["u"] = 1
+            return spec
+        return {"+": sorted(set(ops.added)), "-": sorted(set(ops.removed))}
+
+    def _stored_set(self, link_name: str, members: list[str]) -> dict[str, Any]:
+        if not members:
+            return {"h": None, "c": 0}
+        digest = linkset_digest(members)
+        return {"h": digest, "c": len(members), "p": None, "ids": members}
+
+    # -- storing ---------------------------------------------------------------------------
+
+    @property
+    def _compare_at_seal(self) -> bool:
+        return bool(self._base_chain) and not self.progress.dedup
+
+    async def _load_previous(self, object_ids: Iterable[str]) -> None:
+        self._previous = {}
+        if not self._base_chain or not self.progress.dedup:
+            return
+        before = self._store.chunks.fetched
+        self._previous = await self._store.get_entries(
+            self._base_chain, self.object_type.name, list(object_ids)
+        )
+        if self._store.chunks.fetched - before > DEDUP_FETCH_LIMIT:
+            self.progress.dedup = False
+
+    async def _flush(self, records: list[StagingRecord]) -> None:
+        """Store the page's pack, then its records (which name the pack)."""
+        for record in records:
+            for name, spec in (record.get("L") or {}).items():
+                ids = spec.pop("ids", None)
+                if ids is None:
+                    continue
+                previous = self._previous.get(record["o"])
+                if previous is not None and previous.links.get(name) == spec["h"]:
+                    spec["p"] = previous.link_packs.get(name)
+                else:
+                    self._builder.add_linkset(spec["h"], ids)
+        where: dict[str, str] = {}
+        if self._builder:
+            where = await self._store.packs.insert(self._builder)
+            self._builder = self._new_builder()
+        for record in records:
+            if "p" in record and record["p"] is None:
+                record["p"] = where.get(record["v"])
+            for spec in (record.get("L") or {}).values():
+                if spec.get("h") and spec.get("p") is None:
+                    spec["p"] = where.get(spec["h"])
+        progress = self.progress
+        await self._store.staging.write(
+            self._segment, progress.name, progress.attempt, progress.revision, records
+        )
+        progress.revision += 1
+        progress.read += sum(1 for record in records if record["k"] == BODY)

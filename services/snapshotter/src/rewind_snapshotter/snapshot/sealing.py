@@ -1,0 +1,258 @@
+"""Sealing: a type's staging records, one bucket of ids at a time, folded into the new
+segment's sorted manifest chunks.
+
+For each object the records are applied in reading order, starting from nothing when
+the type is read whole, else from the object's entry in the previous snapshot:
+
+- a body sets the version, the deleted flag and the display name, and may carry links;
+- links replace a set (``h``: a stored set), add to it (``u``: part of a first delta
+  round that Graph split over pages), apply additions and removals (``+``/``-``: a
+  later round) or set the manager (``m``);
+- ``gone`` removes the object (a tombstone when the previous snapshot had it).
+
+Objects in the recycle bin have no links: Graph does not expose them. An object whose
+folded entry equals its previous one is not written again. Folding depends only on the
+staging records and the previous snapshot, both immutable, so a bucket sealed twice
+(a redelivered step) writes the same chunks, and the duplicates are ignored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from rewind_common.registry import ObjectType, get_type
+from rewind_common.storage.manifest import ManifestEntry, Segment
+from rewind_common.storage.packs import LINKSETS, PackBuilder, linkset_digest
+from rewind_common.storage.snapshots import SnapshotStore
+from rewind_common.storage.staging import BODY, GONE, StagingRecord, ordered_records
+
+#: A link's state while folding: a stored set, a set of ids, or the manager's id.
+_SET = "set"
+_IDS = "ids"
+_ONE = "one"
+
+
+@dataclass
+class _Fold:
+    exists: bool = False
+    version: str | None = None
+    pack: str | None = None
+    canonical: str | None = None
+    deleted: bool = False
+    name: str | None = None
+    links: dict[str, tuple[Any, ...]] = field(default_factory=dict)
+
+
+def _from_entry(entry: ManifestEntry, object_type: ObjectType) -> _Fold:
+    fold = _Fold(
+        exists=True,
+        version=entry.version,
+        pack=entry.pack,
+        deleted=entry.deleted,
+        name=entry.display_name,
+    )
+    for link in object_type.links:
+        value = entry.links.get(link.name)
+        if value is None:
+            continue
+        if link.many:
+            size = entry.link_sizes.get(link.name, 0)
+            fold.links[link.name] = (_SET, value, entry.link_packs.get(link.name), size)
+        else:
+            fold.links[link.name] = (_ONE, value)
+    return fold
+
+
+class BucketSealer:
+    """Seals one bucket of one type of the new segment."""
+
+    def __init__(
+        self,
+        store: SnapshotStore,
+        *,
+        tenant_id: str,
+        segment: str,
+        base_chain: list[Segment],
+        type_name: str,
+        full: bool,
+    ) -> None:
+        self._store = store
+        self._tenant_id = tenant_id
+        self._segment = segment
+        self._base_chain = base_chain
+        self._type = get_type(type_name)
+        self._full = full
+        self._sets: dict[str, set[str]] = {}
+        #: Packs the written entries reference, and the bytes of the written chunks.
+        self.packs: set[str] = set()
+        self.manifest_bytes = 0
+
+    async def seal(self, attempt: int, bucket: str) -> int:
+        records = await self._store.staging.records(self._segment, self._type.name, attempt, bucket)
+        grouped = ordered_records(records)
+        ids = sorted(grouped)
+        needs_previous = not self._full or any("x" in r for r in records)
+        previous: dict[str, ManifestEntry] = {}
+        if needs_previous and self._base_chain:
+            previous = await self._store.get_entries(self._base_chain, self._type.name, ids)
+        builder = PackBuilder(self._segment, self._type.name, tenant_id=self._tenant_id)
+        folded: list[tuple[str, _Fold, ManifestEntry | None]] = []
+        for object_id in ids:
+            before = previous.get(object_id)
+            fold = _from_entry(before, self._type) if before and not self._full else _Fold()
+            for record in grouped[object_id]:
+                await self._apply(fold, record)
+            folded.append((object_id, fold, before))
+        entries = [
+            entry
+            for object_id, fold, before in folded
+            if (entry := self._entry(object_id, fold, before, builder)) is not None
+        ]
+        where = await self._store.packs.insert(builder) if builder else {}
+        entries = [self._placed(entry, where) for entry in entries]
+        for entry in entries:
+            if entry.pack:
+                self.packs.add(entry.pack)
+            for name, link_pack in entry.link_packs.items():
+                if link_pack == LINKSETS:
+                    self.packs.add(f"{LINKSETS}:{entry.links.get(name)}")
+                elif link_pack:
+                    self.packs.add(link_pack)
+        if entries:
+            self.manifest_bytes += len(orjson.dumps([entry.to_row() for entry in entries]))
+            await self._store.chunks.write(self._segment, self._type.name, entries)
+        return len(entries)
+
+    async def _apply(self, fold: _Fold, record: StagingRecord) -> None:
+        kind = record["k"]
+        if kind == GONE:
+            fold.exists = False
+            fold.links = {}
+            return
+        if kind == BODY:
+            fold.exists = True
+            fold.version = record["v"]
+            fold.pack = record.get("p")
+            fold.canonical = record.get("x")
+            fold.deleted = bool(record.get("d"))
+            fold.name = record.get("n")
+        elif not fold.exists:
+            return  # links of an object this segment never saw a body of
+        for name, spec in (record.get("L") or {}).items():
+            await self._apply_link(fold, name, spec)
+
+    async def _apply_link(self, fold: _Fold, name: str, spec: Mapping[str, Any]) -> None:
+        if "keep" in spec:
+            return
+        if "m" in spec:
+            fold.links[name] = (_ONE, spec["m"])
+            return
+        current = fold.links.get(name)
+        if "+" in spec or "-" in spec:
+            ids = await self._ids(current)
+            fold.links[name] = (_IDS, (ids - set(spec.get("-", ()))) | set(spec.get("+", ())))
+            return
+        stored = (_SET, spec.get("h"), spec.get("p"), int(spec.get("c", 0)))
+        if spec.get("u") and current is not None:
+            fold.links[name] = (_IDS, await self._ids(current) | await self._ids(stored))
+        else:
+            fold.links[name] = stored
+
+    async def _ids(self, state: tuple[Any, ...] | None) -> set[str]:
+        if state is None or state[0] == _ONE:
+            return set()
+        if state[0] == _IDS:
+            return set(state[1])
+        digest, pack = state[1], state[2]
+        if digest is None:
+            return set()
+        if digest not in self._sets:
+            found = await self._store.packs.linksets([(digest, pack)])
+            self._sets[digest] = set(found.get(digest, ()))
+        return set(self._sets[digest])
+
+    def _entry(
+        self,
+        object_id: str,
+        fold: _Fold,
+        before: ManifestEntry | None,
+        builder: PackBuilder,
+    ) -> ManifestEntry | None:
+        if not fold.exists:
+            if before is not None and not self._full:
+                return ManifestEntry(type=self._type.name, object_id=object_id, version=None)
+            return None
+        assert fold.version is not None
+        pack = fold.pack
+        if fold.canonical is not None:
+            if before is not None and before.version == fold.version:
+                pack = before.pack
+            else:
+                builder.add_version(fold.version, fold.canonical.encode("utf-8"))
+                pack = None
+        links: dict[str, str | None] = {}
+        packs: dict[str, str] = {}
+        sizes: dict[str, int] = {}
+        for link in () if fold.deleted else self._type.links:
+            state = fold.links.get(link.name)
+            if state is None:
+                continue
+            if state[0] == _ONE:
+                if state[1]:
+                    links[link.name] = state[1]
+                continue
+            if state[0] == _SET:
+                digest, link_pack, size = state[1], state[2], state[3]
+            else:
+                members = sorted(state[1])
+                digest, size = (linkset_digest(members), len(members)) if members else (None, 0)
+                link_pack = None
+                if digest is not None:
+                    if before is not None and before.links.get(link.name) == digest:
+                        link_pack = before.link_packs.get(link.name)
+                    else:
+                        builder.add_linkset(digest, members)
+            if digest is None:
+                continue
+            links[link.name] = digest
+            sizes[link.name] = size
+            if link_pack:
+                packs[link.name] = link_pack
+        entry = ManifestEntry(
+            type=self._type.name,
+            object_id=object_id,
+            version=fold.version,
+            deleted=fold.deleted,
+            display_name=fold.name,
+            links=links,
+            pack=pack,
+            link_packs=packs,
+            link_sizes=sizes,
+        )
+        if not self._full and before is not None and entry.same_content(before):
+            return None
+        return entry
+
+    @staticmethod
+    def _placed(entry: ManifestEntry, where: Mapping[str, str]) -> ManifestEntry:
+        """The entry with the packs that sealing itself just wrote."""
+        pack = entry.pack or (where.get(entry.version) if entry.version else None)
+        packs = dict(entry.link_packs)
+        for name, digest in entry.links.items():
+            if name not in packs and digest is not None and digest in where:
+                packs[name] = where[digest]
+        return ManifestEntry(
+            type=entry.type,
+            object_id=entry.object_id,
+            version=entry.version,
+            deleted=entry.deleted,
+            display_name=entry.display_name,
+            links=dict(entry.links),
+            pack=pack,
+            link_packs=packs,
+            link_sizes=dict(entry.link_sizes),
+        )
