@@ -182,3 +182,21 @@ async def test_sync_only_users_and_groups(http: httpx.AsyncClient) -> None:
     bad = await http.post(f"/_emulator/objects/application/{group['id']}/sync")
     assert bad.status_code == 400
     assert (await http.post("/_emulator/nothing")).status_code == 404
+
+
+async def test_state_hides_assignments_of_deleted_principals(http: httpx.AsyncClient) -> None:
+    await generate(http, users=30, groups=4, applications=4, servicePrincipals=6, seed=3)
+    snapshot = await state(http)
+    assignment = next(
+        a for a in snapshot["types"]["appRoleAssignment"]["active"] if a["principalType"] == "User"
+    )
+    await http.delete(f"/v1.0/users/{assignment['principalId']}")
+    hidden = await state(http)
+    assert assignment["id"] not in {a["id"] for a in hidden["types"]["appRoleAssignment"]["active"]}
+    await http.post(f"/v1.0/directory/deletedItems/{assignment['principalId']}/restore")
+    back = await state(http)
+    assert assignment["id"] in {a["id"] for a in back["types"]["appRoleAssignment"]["active"]}
+    assert (
+        back["links"]["user"][assignment["principalId"]]
+        == snapshot["links"]["user"][assignment["principalId"]]
+    )

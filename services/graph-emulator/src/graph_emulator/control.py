@@ -52,7 +52,9 @@ def state(emulator: Emulator) -> dict[str, Any]:
         if name in _COLLECTION_TYPES:
             collection = tenant.collections[name]
             active = [
-                full_body(shapes, resource, collection.items[i]) for i in sorted(collection.items)
+                full_body(shapes, resource, collection.items[i])
+                for i in sorted(collection.items)
+                if name != "appRoleAssignment" or _visible_assignment(emulator, collection.items[i])
             ]
             deleted = [
                 full_body(shapes, resource, collection.deleted[i])
@@ -87,6 +89,13 @@ def state(emulator: Emulator) -> dict[str, Any]:
     for user_id in sorted([*users.items, *users.deleted]):
         links["user"][user_id] = {"manager": tenant.visible_manager(user_id)}
     return {"tenantId": tenant.tenant_id, "types": types, "links": links}
+
+
+def _visible_assignment(emulator: Emulator, body: Body) -> bool:
+    """What Graph lists: an assignment whose principal or resource is in the recycle bin is
+    hidden until that object is restored."""
+    tenant = emulator.tenant
+    return tenant.is_active(body["principalId"]) and tenant.is_active(body["resourceId"])
 
 
 def _config_body(emulator: Emulator, config: Body) -> dict[str, Any]:
