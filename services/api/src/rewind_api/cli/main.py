@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from rewind_api.cli import jobs, snapshot, tokens
+from rewind_api.cli import diff, jobs, recover, snapshot, tokens
 from rewind_api.cli.context import CliContext
 
 app = typer.Typer(
@@ -21,6 +21,8 @@ app = typer.Typer(
 app.add_typer(snapshot.app, name="snapshot")
 app.add_typer(jobs.app, name="jobs")
 app.add_typer(tokens.app, name="tokens")
+app.add_typer(diff.app, name="diff")
+app.add_typer(recover.app, name="recover")
 
 
 @app.callback()

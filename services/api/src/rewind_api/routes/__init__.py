@@ -5,13 +5,15 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from rewind_api.routes import health, jobs, snapshots, tenants, tokens
+from rewind_api.routes import health, jobs, recoveries, reports, snapshots, tenants, tokens
 
 #: Routers of ``/v1`` routes, each needing a token.
 API_ROUTERS: tuple[APIRouter, ...] = (
     tenants.router,
     snapshots.router,
     jobs.router,
+    reports.router,
+    recoveries.router,
     tokens.router,
 )
 

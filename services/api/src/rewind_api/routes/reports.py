@@ -1,0 +1,7 @@
+"""Difference reports: ``/v1/tenants/{tenant}/difference-reports`` (DESIGN section 7)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter(tags=["difference reports"])
