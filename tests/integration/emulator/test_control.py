@@ -120,7 +120,7 @@ async def test_fault_until_cleared_and_delay(http: httpx.AsyncClient) -> None:
     start = time.perf_counter()
     assert (await http.get("/v1.0/groups")).status_code == 200
     assert time.perf_counter() - start >= 0.2
-    bad = await http.post("/_emulator/faults", json={"status": 418})
+    bad = await http.post("/_emulator/faults", json={"status": 302})
     assert bad.status_code == 400
 
 

@@ -230,6 +230,7 @@ _FAULT_ERRORS: dict[int, tuple[str, str]] = {
     403: ("Authorization_RequestDenied", "Insufficient privileges to complete the operation."),
     404: ("Request_ResourceNotFound", "Resource does not exist (injected fault)."),
     409: ("Request_MultipleObjectsWithSameKeyValue", "Conflict (injected fault)."),
+    410: ("resyncRequired", "The delta token has expired; a full synchronization is required."),
     412: ("Request_PreconditionFailed", "Precondition failed (injected fault)."),
     500: ("generalException", "General exception while processing."),
     502: ("BadGateway", "The service is temporarily unavailable."),
@@ -245,7 +246,12 @@ def _fault_error(fault: Fault) -> errors.GraphError:
             fault.retry_after,
             {"x-ms-throttle-information": "ResourceUnitLimitExceeded"},
         )
-    code, message = _FAULT_ERRORS.get(status, ("generalException", "Injected fault."))
+    fallback = (
+        ("generalException", "Injected fault.")
+        if status >= 500
+        else ("BadRequest", "Injected fault.")
+    )
+    code, message = _FAULT_ERRORS.get(status, fallback)
     headers = {"Retry-After": str(fault.retry_after)} if status in (503, 504) else {}
     return errors.GraphError(status, code, message, headers=headers)
 
