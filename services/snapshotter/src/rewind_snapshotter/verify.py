@@ -43,7 +43,9 @@ def version_problem(digest: str, canonical: bytes | None) -> str | None:
 
 class VerifyHandler:
     def __init__(self, store: SnapshotStore) -> None:
-        self._store = store
+        # A store of its own: what is verified is read from the database, never from a
+        # cache filled before the data could have changed.
+        self._store = SnapshotStore(store.mongo)
 
     async def step(self, context: StepContext) -> Outcome | None:
         payload = VerifyPayload.model_validate(context.payload)

@@ -70,6 +70,7 @@ class ReadPhase:
         self._save = save
         self._base_chain = [Segment.from_document(s) for s in state.base_chain]
         self._last_progress = 0.0
+        self._pages = 0
 
     async def run(self) -> bool:
         """Read until every type is done (True) or the step's time is up (False)."""
@@ -78,7 +79,8 @@ class ReadPhase:
 
         async def one(progress: TypeProgress) -> None:
             async with semaphore:
-                if not self._context.out_of_time():
+                # every step stores at least one page, however short its time
+                if self._pages == 0 or not self._context.out_of_time():
                     await self._read_type(progress)
 
         async with asyncio.TaskGroup() as group:
@@ -179,6 +181,7 @@ class ReadPhase:
             progress.stage = DONE
 
     async def _page_done(self) -> None:
+        self._pages += 1
         await self._save()
         await self._context.raise_if_canceled()
         now = time.monotonic()

@@ -1,0 +1,88 @@
+"""The snapshot job as a job: statuses, cancel, types it may not read, and steps that
+run again after a redelivery."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rewind_common.jobs.model import JobStatus
+from tests.integration.snapshotter.support import (
+    Harness,
+    assert_matches_state,
+    snapshot_contents,
+)
+
+
+async def test_a_type_the_credentials_may_not_read_is_a_warning(harness: Harness) -> None:
+    await harness.emulator.generate()
+    await harness.emulator.fault("GET", r"/identity/conditionalAccess/policies", 403)
+
+    job, record = await harness.snapshot()
+
+    assert job.status is JobStatus.COMPLETED_WITH_WARNINGS
+    assert [(w.type, w.object_id) for w in job.warnings] == [("conditionalAccessPolicy", None)]
+    assert "403" in job.warnings[0].reason
+    assert record is not None
+    assert record.status == "Completed with warnings"
+    assert record.unread_types == ["conditionalAccessPolicy"]
+    assert "conditionalAccessPolicy" not in record.counts
+    assert record.counts["user"] > 0
+    assert "conditionalAccessPolicy" not in record.delta_links
+
+    await harness.emulator.clear_faults()
+    job, again = await harness.snapshot()
+    assert job.status is JobStatus.COMPLETED
+    assert again is not None
+    assert again.counts["conditionalAccessPolicy"] > 0
+
+
+async def test_cancel_ends_the_job_canceled_without_a_snapshot(harness: Harness) -> None:
+    await harness.emulator.generate()
+    job_ids: list[str] = []
+
+    async def cancel_on_third_step(step: int) -> None:
+        if step == 2:
+            job = (await harness.jobs.page(harness.settings.tenants[0].tenant_id))[0][0]
+            job_ids.append(job.id)
+            await harness.control.request_cancel(job.id)
+
+    harness.before_step = cancel_on_third_step
+    job, record = await harness.snapshot(step_seconds=0.001)
+
+    assert job.status is JobStatus.CANCELED
+    assert job.result["published"] is False
+    assert record is None
+    assert await harness.store.all_records() == []
+
+
+async def test_steps_replayed_after_a_lost_checkpoint_store_the_snapshot_once(
+    harness: Harness,
+) -> None:
+    """A worker killed after storing work but before checkpointing it: the redelivered
+    step does the same work again, and nothing is stored twice."""
+    await harness.emulator.generate()
+    _, first = await harness.snapshot()
+    users = (await harness.emulator.state())["types"]["user"]["active"]
+    await harness.emulator.graph_call("PATCH", f"/users/{users[0]['id']}", {"city": "Oslo"})
+    saved: dict[int, Any] = {}
+
+    async def lose_checkpoints(step: int) -> None:
+        job = (await harness.jobs.page(harness.settings.tenants[0].tenant_id))[0][0]
+        saved[step] = await harness.jobs.load_checkpoint(job.id)
+        if step >= 3 and step % 3 == 0:
+            await harness.jobs.save_checkpoint(job.id, saved[step - 2], job.created_at)
+
+    harness.before_step = lose_checkpoints
+    job, record = await harness.snapshot(step_seconds=0.001)
+
+    assert job.status is JobStatus.COMPLETED, job.error
+    assert record is not None
+    assert record.new_versions == 1
+    assert len(saved) > 6
+    assert_matches_state(
+        await snapshot_contents(harness, record),
+        await harness.emulator.state(),
+        registry_select=True,
+    )
+    assert (await harness.verify(record.id)).status is JobStatus.COMPLETED
+    assert first is not None
