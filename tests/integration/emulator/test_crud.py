@@ -372,3 +372,15 @@ async def test_singletons(http: httpx.AsyncClient) -> None:
         )
     ).json()
     assert fido["state"] == "enabled"
+
+
+async def test_count_segment(http: httpx.AsyncClient) -> None:
+    await generate(http, users=12, groups=3, applications=0, servicePrincipals=0)
+    eventual = {"ConsistencyLevel": "eventual"}
+    assert (await http.get("/v1.0/users/$count", headers=eventual)).text == "12"
+    assert (await http.get("/v1.0/groups/$count", headers=eventual)).text == "3"
+    filtered = await http.get(
+        "/v1.0/users/$count?$filter=startswith(displayName,'zzz')", headers=eventual
+    )
+    assert filtered.text == "0"
+    assert (await http.get("/v1.0/users/$count")).status_code == 400

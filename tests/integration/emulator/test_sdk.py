@@ -417,3 +417,50 @@ async def test_retry_middleware_absorbs_throttling(
     stats = (await http.get("/_emulator/stats")).json()
     assert stats["byRoute"]["GET /users"] == 3
     assert stats["byStatus"]["429"] == 2
+
+
+@pytest.mark.parametrize("kind", ["group", "application", "servicePrincipal"])
+async def test_soft_delete_restore_and_purge(graph: GraphServiceClient, kind: str) -> None:
+    deleted_items = graph.directory.deleted_items
+    listed: Any
+    if kind == "group":
+        group = await graph.groups.post(
+            Group(
+                display_name="Team", mail_enabled=True, mail_nickname="team",
+                security_enabled=False, group_types=["Unified"],
+            )
+        )  # fmt: skip
+        assert group is not None
+        assert group.id
+        object_id = group.id
+        await graph.groups.by_group_id(object_id).delete()
+        listed = await deleted_items.graph_group.get()
+    else:
+        app = await graph.applications.post(Application(display_name="Recycled"))
+        assert app is not None
+        assert app.id
+        object_id = app.id
+        if kind == "servicePrincipal":
+            sp = await graph.service_principals.post(ServicePrincipal(app_id=app.app_id))
+            assert sp is not None
+            assert sp.id
+            object_id = sp.id
+            await graph.service_principals.by_service_principal_id(object_id).delete()
+            listed = await deleted_items.graph_service_principal.get()
+        else:
+            await graph.applications.by_application_id(object_id).delete()
+            listed = await deleted_items.graph_application.get()
+    assert listed is not None
+    assert object_id in [o.id for o in listed.value or []]
+    restored = await deleted_items.by_directory_object_id(object_id).restore.post()
+    assert restored is not None
+    assert restored.id == object_id
+    assert restored.deleted_date_time is None
+    got = await graph.directory_objects.by_directory_object_id(object_id).get()
+    assert got is not None
+    assert got.id == object_id
+    await graph.directory_objects.by_directory_object_id(object_id).delete()
+    await deleted_items.by_directory_object_id(object_id).delete()
+    with pytest.raises(ODataError) as gone:
+        await deleted_items.by_directory_object_id(object_id).get()
+    assert gone.value.response_status_code == 404

@@ -120,3 +120,15 @@ def page(
         out["@odata.nextLink"] = next_link(ctx, scope, last_body["id"])
     out["value"] = values
     return Response(200, out)
+
+
+def count(ctx: Ctx, resource: Resource, items: dict[str, Body]) -> Response:
+    """``GET /{collection}/$count``: a text/plain number; directory collections need
+    ``ConsistencyLevel: eventual``, like ``$count=true``."""
+    query = ctx.query
+    if resource.directory and not query.eventual:
+        raise errors.count_not_supported()
+    check_filter_properties(ctx, resource, (resource.entity,))
+    node = query.filter.node if query.filter else None
+    total = sum(1 for body in items.values() if node is None or evaluate(node, body))
+    return Response(200, raw=str(total).encode(), content_type="text/plain;charset=utf-8")

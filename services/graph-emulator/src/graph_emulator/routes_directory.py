@@ -14,7 +14,7 @@ from graph_emulator import errors, lifecycle, objects
 from graph_emulator.context import Ctx
 from graph_emulator.http import Response, no_content
 from graph_emulator.ids import is_guid
-from graph_emulator.listing import page
+from graph_emulator.listing import count, page
 from graph_emulator.resources import BY_NAME, DIRECTORY_KINDS, Resource
 from graph_emulator.router import Handler, Router
 from graph_emulator.store import Body
@@ -143,7 +143,25 @@ def get_metadata(ctx: Ctx) -> Response:
     return Response(200, raw=data, content_type="application/xml")
 
 
+def _count(kind: str) -> Handler:
+    def handler(ctx: Ctx) -> Response:
+        return count(ctx, BY_NAME[kind], ctx.tenant.collections[kind].items)
+
+    return handler
+
+
+_COLLECTIONS = {
+    "user": "users",
+    "group": "groups",
+    "application": "applications",
+    "servicePrincipal": "servicePrincipals",
+    "oAuth2PermissionGrant": "oauth2PermissionGrants",
+}
+
+
 def register(router: Router) -> None:
+    for kind, collection in _COLLECTIONS.items():
+        router.add("GET", f"/{collection}/$count", _count(kind))
     router.add("GET", "/directory/deletedItems", list_deleted_untyped)
     for kind in DIRECTORY_KINDS:
         router.add("GET", f"/directory/deletedItems/microsoft.graph.{kind}", _list_deleted(kind))
