@@ -40,6 +40,7 @@ async def test_verify_passes_then_fails_naming_a_tampered_version(harness: Harne
     assert failed.error.code == "integrityMismatch"
     named = [(w.type, w.object_id) for w in failed.warnings]
     assert ("user", victim.object_id) in named
+    assert victim.version is not None
     assert any(victim.version in w.reason for w in failed.warnings)
     # the first snapshot shares the tampered version: it fails too
     assert (await harness.verify(first.id)).status is JobStatus.FAILED
