@@ -66,34 +66,34 @@ def test_read_window_and_retry_after() -> None:
     clock = Clock()
     settings = Throttling(enabled=True, read_units_per_10s=4, writes_per_150s=2)
     throttle = Throttle(lambda: settings, clock)
-    throttle.admit("GET", "/users", 2, app_id="a", tenant_id="t")
+    throttle.admit("/users", 2, write=False, app_id="a", tenant_id="t")
     clock.now += 3
-    throttle.admit("GET", "/users", 2, app_id="a", tenant_id="t")
+    throttle.admit("/users", 2, write=False, app_id="a", tenant_id="t")
     with pytest.raises(GraphError) as error:
-        throttle.admit("GET", "/users", 1, app_id="a", tenant_id="t")
+        throttle.admit("/users", 1, write=False, app_id="a", tenant_id="t")
     assert error.value.status == 429
     # The first 2 units free up 10 s after they were spent, 7 s from now.
     assert error.value.headers["Retry-After"] == "7"
     assert error.value.headers["x-ms-throttle-scope"] == "Tenant_Application/Read/a/t"
     clock.now += 7
-    throttle.admit("GET", "/users", 1, app_id="a", tenant_id="t")
+    throttle.admit("/users", 1, write=False, app_id="a", tenant_id="t")
 
 
 def test_writes_and_conditional_access() -> None:
     clock = Clock()
     settings = Throttling(enabled=True, writes_per_150s=2)
     throttle = Throttle(lambda: settings, clock)
-    throttle.admit("POST", "/groups", 1, app_id="a", tenant_id="t")
-    throttle.admit("POST", "/identity/conditionalAccess/policies", 1, app_id="a", tenant_id="t")
+    throttle.admit("/groups", 1, write=True, app_id="a", tenant_id="t")
+    throttle.admit("/identity/conditionalAccess/policies", 1, write=True, app_id="a", tenant_id="t")
     with pytest.raises(GraphError) as ca:
         throttle.admit(
-            "PATCH", "/identity/conditionalAccess/policies/x", 1, app_id="a", tenant_id="t"
+            "/identity/conditionalAccess/policies/x", 1, write=True, app_id="a", tenant_id="t"
         )
     assert "Retry-After" not in ca.value.headers  # CA throttling sends none (docs)
     clock.now += 1
     with pytest.raises(GraphError) as writes:
-        throttle.admit("POST", "/groups", 1, app_id="a", tenant_id="t")
+        throttle.admit("/groups", 1, write=True, app_id="a", tenant_id="t")
     assert writes.value.headers["x-ms-throttle-information"] == "WriteLimitExceeded"
     assert int(writes.value.headers["Retry-After"]) == 149
     disabled = Throttle(lambda: Throttling(enabled=False), clock)
-    assert disabled.admit("POST", "/groups", 1, app_id="a", tenant_id="t") == {}
+    assert disabled.admit("/groups", 1, write=True, app_id="a", tenant_id="t") == {}

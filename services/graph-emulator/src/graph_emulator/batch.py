@@ -148,7 +148,11 @@ async def execute(emulator: Emulator, request: Request) -> Response:
             response = emulator.error_response(error)
             response.headers["Content-Type"] = "application/json"
             emulator.stats.record(
-                str(item["method"]).upper(), "(failed dependency)", 424, 0, batch_envelope=False
+                str(item["method"]).upper(),
+                "(failed dependency)",
+                424,
+                0,
+                kind="read" if str(item["method"]).upper() == "GET" else "write",
             )
         else:
             sub = _sub_request(request, item)
@@ -156,7 +160,11 @@ async def execute(emulator: Emulator, request: Request) -> Response:
                 response = emulator.error_response(sub)
                 response.headers["Content-Type"] = "application/json"
                 emulator.stats.record(
-                    str(item["method"]).upper(), "(unmatched)", sub.status, 0, batch_envelope=False
+                    str(item["method"]).upper(),
+                    "(unmatched)",
+                    sub.status,
+                    0,
+                    kind="read" if str(item["method"]).upper() == "GET" else "write",
                 )
             else:
                 response = await emulator.handle(sub, in_batch=True)

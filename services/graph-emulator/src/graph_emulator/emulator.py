@@ -37,7 +37,7 @@ from graph_emulator.router import Router
 from graph_emulator.schema import Shapes, shapes
 from graph_emulator.stats import Stats
 from graph_emulator.store import Tenant
-from graph_emulator.throttling import Throttle, resource_units
+from graph_emulator.throttling import Throttle, is_write, resource_units
 
 log = logging.getLogger("graph_emulator")
 
@@ -154,9 +154,9 @@ class Emulator:
                 query = ctx.query if method == "GET" else None
                 units = resource_units(method, route, query)
                 extra_headers = self.throttle.admit(
-                    method,
                     request.path,
                     units,
+                    write=is_write(method, route),
                     app_id=_app_id(request.header("authorization")),
                     tenant_id=self.tenant.tenant_id,
                 )
@@ -185,7 +185,11 @@ class Emulator:
             response.headers.setdefault("Content-Type", response.content_type)
         response.headers.setdefault("Cache-Control", "no-cache")
         self.stats.record(
-            method, route, response.status, response.resource_units, batch_envelope=envelope
+            method,
+            route,
+            response.status,
+            response.resource_units,
+            kind=None if envelope else ("write" if is_write(method, route) else "read"),
         )
         if not in_batch and self.config.latency_ms > 0:
             await asyncio.sleep(self.config.latency_ms / 1000)

@@ -18,15 +18,13 @@ class Stats:
     by_status: Counter[str] = field(default_factory=Counter)
     by_route: Counter[str] = field(default_factory=Counter)
 
-    def record(
-        self, method: str, route: str, status: int, units: int, *, batch_envelope: bool
-    ) -> None:
+    def record(self, method: str, route: str, status: int, units: int, *, kind: str | None) -> None:
+        """``kind`` is ``read``, ``write`` or ``None`` (a ``$batch`` envelope is neither)."""
         self.requests += 1
-        if not batch_envelope:
-            if method == "GET":
-                self.reads += 1
-            else:
-                self.writes += 1
+        if kind == "read":
+            self.reads += 1
+        elif kind == "write":
+            self.writes += 1
         self.resource_units += units
         if status == 429:
             self.throttled += 1

@@ -39,6 +39,12 @@ BASE_COSTS: dict[tuple[str, str], int] = {
     ("GET", "/users/{id}/memberOf"): 2,
 }
 _CA_PREFIX = "/identity/conditionalAccess"
+#: POSTs that only read.
+READ_POSTS = {"/directoryObjects/getByIds"}
+
+
+def is_write(method: str, template: str) -> bool:
+    return method != "GET" and template not in READ_POSTS
 
 
 def resource_units(method: str, template: str, query: Query | None) -> int:
@@ -101,14 +107,13 @@ class Throttle:
         self.conditional_access = _Window(1.0)
 
     def admit(
-        self, method: str, path: str, units: int, *, app_id: str, tenant_id: str
+        self, path: str, units: int, *, write: bool, app_id: str, tenant_id: str
     ) -> dict[str, str]:
         """Spend the request's budget or raise Graph's 429. Returns headers to add."""
         settings = self._settings()
         if not settings.enabled:
             return {}
         now = self._clock()
-        write = method != "GET"
         ca_limit = settings.conditional_access_per_second
         if (
             write
