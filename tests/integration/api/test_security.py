@@ -1,0 +1,72 @@
+"""Secrets stay secret: API tokens never reach the logs, credentials never reach an
+answer, even when a dependency fails with a connection string in hand."""
+
+from __future__ import annotations
+
+import logging
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from rewind_common.logging import redact
+from rewind_common.settings import Settings
+from rewind_common.storage.tokens import Role
+from tests.integration.api.conftest import asgi_client, make_settings, running_app
+from tests.integration.api.support import TENANT, bearer
+
+
+async def test_tokens_never_appear_in_the_logs(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    tokens: dict[Role, str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    token = tokens[Role.OPERATOR]
+    await client.get(f"/v1/tenants/{TENANT}/jobs", headers=bearer(token))
+    await client.get("/v1/tenants", headers=bearer(token + "x"))  # refused: logged as such
+    await client.post(
+        f"/v1/tenants/{TENANT}/snapshots", json={"mode": "bogus"}, headers=bearer(token)
+    )
+    assert caplog.records, "the requests above must have logged something"
+    for record in caplog.records:
+        assert token not in record.getMessage()
+        assert token not in str(record.__dict__)
+
+
+def test_redaction_masks_every_kind_of_credential() -> None:
+    text = (
+        "Authorization: Bearer eyJhbGciOi.abc.def token=rwd_AbCdEfGhIjKlMnOpQrSt "
+        "client_secret=s3cr3t mongodb://rewind:p4ssw0rd@mongo:27017/rewind "
+        'password: "hunter2"'
+    )
+    masked = redact(text)
+    for secret in ("eyJhbGciOi", "rwd_AbCdEfGhIjKlMnOpQrSt", "s3cr3t", "p4ssw0rd", "hunter2"):
+        assert secret not in masked
+    assert "mongo:27017" in masked
+
+
+async def test_a_failing_database_never_reveals_its_credentials(
+    mongo_database_name: str, redis_db_url: str
+) -> None:
+    settings = make_settings(
+        "mongodb://rewind:pa55word@127.0.0.1:1/?serverSelectionTimeoutMS=300",
+        mongo_database_name,
+        redis_db_url,
+    )
+    async with running_app(settings) as application, asgi_client(application) as http:
+        response = await http.get("/readyz")
+        assert response.status_code == 503
+        assert "pa55word" not in response.text
+        assert response.json()["error"]["code"] == "serviceUnavailable"
+
+
+async def test_tenant_credentials_are_never_returned(
+    settings: Settings, client: httpx.AsyncClient, tokens: dict[Role, str]
+) -> None:
+    for path in ("/v1/tenants", f"/v1/tenants/{TENANT}"):
+        response = await client.get(path, headers=bearer(tokens[Role.ADMIN]))
+        assert response.status_code == 200
+        assert "graph-secret-value" not in response.text
+    assert "graph-secret-value" not in repr(settings)
