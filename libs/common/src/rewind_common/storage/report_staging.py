@@ -1,0 +1,226 @@
+"""The live tenant as a difference report read it, staged until the report is compared.
+
+Graph lists objects in no particular order while a snapshot's manifest is sorted by id,
+so a full report cannot compare page by page without holding the tenant in memory.
+Each page read from Graph is written here instead, split by the first character of its
+object ids (``manifest.bucket_of``, as the snapshotter stages its reads); comparing then
+loads one bucket of one type at a time, sorted, and merge-joins it with the snapshot's
+manifest stream. Memory is bounded by a bucket, never by the tenant.
+
+A staged object keeps what comparing needs: its version hash and link fingerprints
+(compared with the manifest entry first, so an unchanged object costs no body read),
+and its canonical body and link targets for the objects that do differ.
+
+Documents are keyed ``{report}|{type}|{revision:09d}|{bucket}[|{part}]``: a page staged
+again after a redelivered step is ignored. Staging belongs to its report alone; the
+differ removes it when the report ends, and a TTL index drops whatever a failed report
+left behind.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import orjson
+from pymongo import ASCENDING, IndexModel
+from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.errors import PyMongoError
+
+from rewind_common.domain.records import LinkValue, ObjectState
+from rewind_common.registry import get_type
+from rewind_common.storage.canonical import canonical_and_hash
+from rewind_common.storage.inserts import insert_ignoring_duplicates
+from rewind_common.storage.manifest import ManifestEntry, bucket_of
+from rewind_common.storage.mongo import Document, Mongo, unavailable
+from rewind_common.storage.packs import linkset_digest
+
+REPORT_STAGING_COLLECTION = "report_staging"
+#: A failed or abandoned report's staging is removed after this long.
+STAGING_LIFETIME_SECONDS = 2 * 24 * 3600
+_DOCUMENT_BYTES = 4_000_000
+
+#: What two sides of a comparison are compared on before any body is read: version
+#: hash, deleted flag, and each link's stored form (a link set's hash, the manager's id).
+Fingerprint = tuple[str | None, bool, tuple[tuple[str, str], ...]]
+
+
+def entry_fingerprint(entry: ManifestEntry) -> Fingerprint:
+    refs = tuple(sorted((name, value) for name, value in entry.links.items() if value))
+    return entry.version, entry.deleted, refs
+
+
+def link_refs(type_name: str, links: Mapping[str, LinkValue]) -> dict[str, str]:
+    """Links in a manifest entry's form: empty links are left out."""
+    object_type = get_type(type_name)
+    refs: dict[str, str] = {}
+    for name, value in links.items():
+        if object_type.link(name).many:
+            ids = sorted(set(value)) if isinstance(value, tuple) else []
+            if ids:
+                refs[name] = linkset_digest(ids)
+        elif isinstance(value, str) and value:
+            refs[name] = value
+    return refs
+
+
+@dataclass(frozen=True)
+class StagedObject:
+    """One live object as staged: enough to compare, and to rebuild its state."""
+
+    type: str
+    object_id: str
+    version: str
+    deleted: bool
+    refs: Mapping[str, str]
+    links: Mapping[str, Any]
+    canonical: str
+
+    @property
+    def fingerprint(self) -> Fingerprint:
+        return self.version, self.deleted, tuple(sorted(self.refs.items()))
+
+    def state(self) -> ObjectState:
+        object_type = get_type(self.type)
+        links: dict[str, LinkValue] = {}
+        for name, value in self.links.items():
+            if object_type.link(name).many:
+                links[name] = tuple(sorted(value or ()))
+            else:
+                links[name] = value
+        return ObjectState(
+            type=self.type,
+            object_id=self.object_id,
+            body=orjson.loads(self.canonical),
+            deleted=self.deleted,
+            links=links,
+        )
+
+    @classmethod
+    def from_record(cls, type_name: str, record: Mapping[str, Any]) -> StagedObject:
+        return cls(
+            type=type_name,
+            object_id=record["o"],
+            version=record["v"],
+            deleted=bool(record["d"]),
+            refs=dict(record.get("R") or {}),
+            links=dict(record.get("l") or {}),
+            canonical=record["x"],
+        )
+
+
+def staged_record(state: ObjectState) -> dict[str, Any]:
+    canonical, digest = canonical_and_hash(dict(state.body))
+    links = {
+        name: list(value) if isinstance(value, tuple) else value
+        for name, value in state.links.items()
+    }
+    return {
+        "o": state.object_id,
+        "v": digest,
+        "d": state.deleted,
+        "R": link_refs(state.type, state.links),
+        "l": links,
+        "x": canonical.decode("utf-8"),
+    }
+
+
+class ReportStaging:
+    def __init__(self, mongo: Mongo) -> None:
+        self._staging: AsyncCollection[Document] = mongo.db[REPORT_STAGING_COLLECTION]
+
+    async def ensure_indexes(self) -> None:
+        try:
+            await self._staging.create_indexes(
+                [
+                    IndexModel([("report", ASCENDING), ("t", ASCENDING), ("b", ASCENDING)]),
+                    IndexModel([("at", ASCENDING)], expireAfterSeconds=STAGING_LIFETIME_SECONDS),
+                ]
+            )
+        except PyMongoError as exc:
+            raise unavailable(exc) from exc
+
+    async def write(
+        self,
+        report_id: str,
+        type_name: str,
+        revision: int,
+        states: Sequence[ObjectState],
+        *,
+        at: datetime,
+    ) -> int:
+        """Stage one page of states (revision orders pages: a later one wins)."""
+        by_bucket: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for state in states:
+            by_bucket[bucket_of(state.object_id)].append(staged_record(state))
+        documents: list[Document] = []
+        for bucket, records in sorted(by_bucket.items()):
+            base = f"{report_id}|{type_name}|{revision:09d}|{bucket}"
+            for part, chunk in enumerate(_split(records)):
+                documents.append(
+                    {
+                        "_id": base if part == 0 else f"{base}|{part}",
+                        "report": report_id,
+                        "t": type_name,
+                        "r": revision,
+                        "b": bucket,
+                        "at": at,
+                        "e": chunk,
+                    }
+                )
+        try:
+            await insert_ignoring_duplicates(self._staging, documents)
+        except PyMongoError as exc:
+            raise unavailable(exc) from exc
+        return len(states)
+
+    async def buckets(self, report_id: str, type_name: str) -> list[str]:
+        try:
+            values = await self._staging.distinct("b", {"report": report_id, "t": type_name})
+        except PyMongoError as exc:
+            raise unavailable(exc) from exc
+        return sorted(str(value) for value in values)
+
+    async def bucket(self, report_id: str, type_name: str, bucket: str) -> list[StagedObject]:
+        """A bucket's objects sorted by id; an object staged twice keeps its last read."""
+        try:
+            documents = await self._staging.find(
+                {"report": report_id, "t": type_name, "b": bucket}
+            ).to_list()
+        except PyMongoError as exc:
+            raise unavailable(exc) from exc
+        documents.sort(key=lambda d: str(d["_id"]))
+        latest: dict[str, Mapping[str, Any]] = {}
+        for document in documents:
+            for record in document.get("e", ()):
+                latest[record["o"]] = record
+        return [StagedObject.from_record(type_name, latest[i]) for i in sorted(latest)]
+
+    async def remove(self, report_ids: Iterable[str]) -> int:
+        ids = list(report_ids)
+        if not ids:
+            return 0
+        try:
+            result = await self._staging.delete_many({"report": {"$in": ids}})
+        except PyMongoError as exc:
+            raise unavailable(exc) from exc
+        return int(result.deleted_count)
+
+
+def _split(records: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    """Keep each document well under MongoDB's 16 MB limit."""
+    parts: list[list[dict[str, Any]]] = [[]]
+    size = 0
+    for record in records:
+        estimate = len(record["x"]) + 48 * sum(
+            len(v) if isinstance(v, list) else 1 for v in record["l"].values()
+        )
+        if parts[-1] and size + estimate > _DOCUMENT_BYTES:
+            parts.append([])
+            size = 0
+        parts[-1].append(record)
+        size += estimate
+    return parts
