@@ -1,0 +1,152 @@
+"""The compare phase (``In progress``): each type's two sides merge-joined by id, equal
+fingerprints skipped, differing objects read whole, diffed and stored as changes.
+
+Bodies are read only for objects whose fingerprints differ, a batch at a time: the
+backup's versions from their packs, the live ones from staging (or, between two
+snapshots, the later snapshot's packs). A checkpoint follows every batch, so a
+redelivered step resumes after the last object compared and stores no change twice
+(change keys are deterministic, see ``storage.reports``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
+
+from rewind_common.domain.changes import Change
+from rewind_common.domain.diff import diff_object
+from rewind_common.domain.records import ObjectState
+from rewind_common.jobs.runner import StepContext
+from rewind_common.storage.manifest import ManifestEntry, Segment
+from rewind_common.storage.report_staging import ReportStaging
+from rewind_common.storage.reports import ReportStore
+from rewind_common.storage.snapshot_reader import SnapshotReader
+from rewind_common.storage.snapshots import SnapshotStore
+from rewind_differ.resolver import RecordingResolver, ReferenceChecker
+from rewind_differ.shapes import aligned
+from rewind_differ.sides import Item, manifest_items, merged, staged_items
+from rewind_differ.state import DiffState, TypeTask
+
+#: Differing objects read and diffed together.
+DIFF_BATCH = 200
+#: Objects compared between checkpoints when few of them differ.
+EXAMINE_BATCH = 5_000
+
+Pending = tuple[Item | None, Item | None]
+
+
+class ComparePhase:
+    def __init__(
+        self,
+        *,
+        store: SnapshotStore,
+        reports: ReportStore,
+        staging: ReportStaging,
+        checker: ReferenceChecker,
+        state: DiffState,
+        backup_chain: list[Segment],
+        other_chain: list[Segment] | None,
+        context: StepContext,
+        save: Callable[[], Awaitable[None]],
+    ) -> None:
+        self._store = store
+        self._reader = SnapshotReader(store)
+        self._reports = reports
+        self._staging = staging
+        self._checker = checker
+        self._state = state
+        self._backup_chain = backup_chain
+        self._other_chain = other_chain
+        self._context = context
+        self._save = save
+
+    async def run(self) -> bool:
+        """Compare until every type is done (True) or the step's time is up (False)."""
+        for task in self._state.tasks:
+            if task.compared or task.skipped:
+                continue
+            if not await self._compare(task):
+                return False
+        return True
+
+    def _current(self, task: TypeTask) -> AsyncGenerator[Item, None]:
+        if self._other_chain is None:
+            return staged_items(self._staging, self._state.report_id, task.name, after=task.after)
+        return manifest_items(
+            self._store, self._other_chain, task.name, ids=task.ids, after=task.after
+        )
+
+    async def _compare(self, task: TypeTask) -> bool:
+        backup = manifest_items(
+            self._store, self._backup_chain, task.name, ids=task.ids, after=task.after
+        )
+        pending: list[Pending] = []
+        examined = 0
+        last: str | None = None
+        async with (
+            contextlib.aclosing(backup),
+            contextlib.aclosing(self._current(task)) as current,
+            contextlib.aclosing(merged(backup, current)) as pairs,
+        ):
+            async for object_id, before, now in pairs:
+                last = object_id
+                examined += 1
+                if before is None or now is None or before.fingerprint != now.fingerprint:
+                    pending.append((before, now))
+                if len(pending) >= DIFF_BATCH or examined >= EXAMINE_BATCH:
+                    await self._flush(task, pending, last, examined)
+                    pending, examined = [], 0
+                    if self._context.out_of_time():
+                        return False
+        await self._flush(task, pending, last, examined)
+        task.compared = True
+        await self._save()
+        return True
+
+    async def _flush(
+        self, task: TypeTask, pending: Sequence[Pending], last: str | None, examined: int
+    ) -> None:
+        if pending:
+            changes = await self.diff(await self._states(pending))
+            await self._reports.put_changes(self._state.report_id, changes)
+        if last is not None:
+            task.after = last
+        self._state.compared += examined
+        await self._save()
+        await self._context.raise_if_canceled()
+        done = self._state.compared
+        await self._context.progress(done, max(done, self._state.expected))
+
+    async def _states(
+        self, pending: Sequence[Pending]
+    ) -> list[tuple[ObjectState | None, ObjectState | None]]:
+        entries: list[ManifestEntry] = []
+        for before, now in pending:
+            for item in (before, now):
+                if item is not None and item.entry is not None:
+                    entries.append(item.entry)
+        resolved = await self._reader.resolve(entries) if entries else []
+        # Backup and later snapshot may hold the same object: key states by their entry.
+        by_entry = {id(entry): state for entry, state in zip(entries, resolved, strict=True)}
+
+        def state_of(item: Item | None) -> ObjectState | None:
+            if item is None:
+                return None
+            if item.staged is not None:
+                return item.staged.state()
+            assert item.entry is not None
+            return by_entry[id(item.entry)]
+
+        return [(state_of(before), state_of(now)) for before, now in pending]
+
+    async def diff(
+        self, pairs: Sequence[tuple[ObjectState | None, ObjectState | None]]
+    ) -> list[Change]:
+        """Changes of the pairs, with their references checked in one batch."""
+        pairs = [aligned(before, now) for before, now in pairs]
+        recorder = RecordingResolver()
+        for before, now in pairs:
+            diff_object(before, now, resolver=recorder)
+        answers = await self._checker.answer(recorder)
+        changes = [diff_object(before, now, resolver=answers) for before, now in pairs]
+        return [change for change in changes if change is not None]

@@ -1,0 +1,38 @@
+"""Deciding what a report covers: one task per type in scope, in registry order."""
+
+from __future__ import annotations
+
+from rewind_common.domain.scope import Scope
+from rewind_common.storage.snapshots import SnapshotRecord
+from rewind_differ.state import COMPARE, LOAD, DiffState, TypeTask
+
+
+def plan_report(
+    report_id: str,
+    scope: Scope,
+    backup: SnapshotRecord,
+    other: SnapshotRecord | None = None,
+) -> DiffState:
+    """The report's tasks. A type the backup (or the other snapshot) does not hold, because
+    its credentials could not read it, is skipped with the reason: comparing it would
+    report every object as created or deleted."""
+    state = DiffState(
+        report_id=report_id,
+        snapshot_id=backup.id,
+        compare_to=other.id if other else None,
+        phase=LOAD if other is None else COMPARE,
+    )
+    for name in scope.object_types():
+        ids = scope.ids(name)
+        task = TypeTask(name, ids=sorted(ids) if ids is not None else None)
+        for record in (backup, other):
+            if record is not None and task.skipped is None and name not in record.counts:
+                task.skipped = (
+                    f"snapshot {record.id} holds no {name} objects: its credentials could "
+                    "not read them"
+                )
+        if other is not None:
+            task.loaded = True
+        state.expected += len(task.ids) if task.ids is not None else backup.counts.get(name, 0)
+        state.tasks.append(task)
+    return state

@@ -1,0 +1,45 @@
+"""Reconciling the two shapes in which Graph returns one object.
+
+A backup taken through a delta query holds only the properties Graph reports as set:
+"properties that have never been set are not returned" by delta. A listing or a GET
+returns every property of its default set, non-nullable Booleans and integers at their
+default value (``false``, ``0``) when never set. Comparing those shapes as they are
+would report every untouched ``false`` as drift. ``null``, missing and empty are already
+equal in the comparison form (``domain.equivalence``); this adds the one equivalence it
+cannot know without the metadata: a top-level property missing on one side and at its
+non-nullable default on the other is unchanged.
+
+It cannot hide a change: a property set to ``true`` (or a non-zero number) at backup
+time is present in the delta body, and a GET never leaves one out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import replace
+from typing import Any
+
+from rewind_common.domain.records import ObjectState
+
+
+def _is_default(value: Any) -> bool:
+    return value is False or (type(value) is int and value == 0)
+
+
+def _without(body: Mapping[str, Any], names: set[str]) -> dict[str, Any]:
+    return {name: value for name, value in body.items() if name not in names}
+
+
+def aligned(
+    backup: ObjectState | None, current: ObjectState | None
+) -> tuple[ObjectState | None, ObjectState | None]:
+    """Both states without the default-valued properties only one of them holds."""
+    if backup is None or current is None:
+        return backup, current
+    only_backup = {n for n, v in backup.body.items() if n not in current.body and _is_default(v)}
+    only_current = {n for n, v in current.body.items() if n not in backup.body and _is_default(v)}
+    if only_backup:
+        backup = replace(backup, body=_without(backup.body, only_backup))
+    if only_current:
+        current = replace(current, body=_without(current.body, only_current))
+    return backup, current
