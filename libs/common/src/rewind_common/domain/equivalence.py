@@ -71,6 +71,9 @@ def _rules(object_type: ObjectType) -> _Rules:
     if cached is not None and cached[0] is object_type:
         return cached[1]
     ignored = frozenset(object_type.volatile | object_type.read_only | {object_type.key})
+    if not object_type.derived_entities:
+        # Only derived types need it; deleted items and some answers carry it for any type.
+        ignored |= {"@odata.type"}
     rules = _Rules(
         ignored=ignored,
         # Registry paths are top-level names today; nested ones still work.
