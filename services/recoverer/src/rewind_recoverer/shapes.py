@@ -1,0 +1,56 @@
+"""Reconciling the two shapes in which Graph returns one object (as the differ does).
+
+A backup read through a delta query holds only the properties Graph reports as set;
+a listing or a GET returns non-nullable Booleans and integers at their default value
+(``false``, ``0``) when never set. Planned as they are, every untouched ``false`` would
+be "restored" as a ``null`` Graph refuses. A top-level property missing on one side and
+at its non-nullable default on the other is unchanged, and is dropped from both.
+
+It cannot hide a change: a property set to ``true`` (or a non-zero number) at backup
+time is present in the delta body, and a GET never leaves one out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import replace
+from typing import Any
+
+from rewind_common.domain.records import ObjectState
+
+
+def _is_default(value: Any) -> bool:
+    return value is False or (type(value) is int and value == 0)
+
+
+def _without(body: Mapping[str, Any], names: set[str]) -> dict[str, Any]:
+    return {name: value for name, value in body.items() if name not in names}
+
+
+def aligned(
+    backup: ObjectState | None, current: ObjectState | None
+) -> tuple[ObjectState | None, ObjectState | None]:
+    """Both states without the default-valued properties only one of them holds."""
+    if backup is None or current is None:
+        return backup, current
+    only_backup = {n for n, v in backup.body.items() if n not in current.body and _is_default(v)}
+    only_current = {n for n, v in current.body.items() if n not in backup.body and _is_default(v)}
+    if only_backup:
+        backup = replace(backup, body=_without(backup.body, only_backup))
+    if only_current:
+        current = replace(current, body=_without(current.body, only_current))
+    return backup, current
+
+
+def align_all(
+    backup: Iterable[ObjectState], live: Iterable[ObjectState]
+) -> tuple[list[ObjectState], list[ObjectState]]:
+    """Every pair of states of one object aligned; unpaired states kept as they are."""
+    backups = {state.key: state for state in backup}
+    lives = {state.key: state for state in live}
+    for key in backups.keys() & lives.keys():
+        b, c = aligned(backups[key], lives[key])
+        assert b is not None
+        assert c is not None
+        backups[key], lives[key] = b, c
+    return list(backups.values()), list(lives.values())
