@@ -43,7 +43,7 @@ ACTION_KIND = "action"
 OUTCOMES = ("pending", "applied", "failed", "skipped")
 
 #: What the API shows of an action: DESIGN section 7's recovery action, and more.
-_HIDDEN = {"_id", "recovery", "kind", "tenantId", "requests", "preexisting"}
+_HIDDEN = {"_id", "recovery", "kind", "tenantId", "preexisting", "oldAppId", "newAppId"}
 
 
 def action_key(recovery_id: str, seq: int) -> str:
