@@ -191,7 +191,7 @@ async def test_a_recovery_shows_its_plan_outcomes_and_actions(
 ) -> None:
     await store_snapshot(state.snapshots, "s1")
     job = await _start(client, operator, snapshotId="s1")
-    actions = [
+    actions: list[dict[str, Any]] = [
         {
             "id": f"update:user:{USER}", "type": "user", "objectId": USER, "action": "update",
             "outcome": "applied", "error": None, "before": {"jobTitle": "x"},
