@@ -144,15 +144,17 @@ async def play(graph: GraphCall, state: dict[str, Any], incident: Incident) -> I
     incident.rogue_app = rogue["id"]
     rogue_sp = await graph("POST", "/servicePrincipals", {"appId": rogue["appId"]})
     incident.rogue_sp = rogue_sp["id"]
-    resource = next(sp for sp in types["servicePrincipal"]["active"] if sp.get("appRoles"))
+    # An application permission: a role service principals may be assigned.
+    resource, role = next(
+        (sp, role)
+        for sp in types["servicePrincipal"]["active"]
+        for role in sp.get("appRoles") or []
+        if "Application" in (role.get("allowedMemberTypes") or [])
+    )
     assignment = await graph(
         "POST",
         f"/servicePrincipals/{resource['id']}/appRoleAssignedTo",
-        {
-            "principalId": incident.rogue_sp,
-            "resourceId": resource["id"],
-            "appRoleId": resource["appRoles"][0]["id"],
-        },
+        {"principalId": incident.rogue_sp, "resourceId": resource["id"], "appRoleId": role["id"]},
     )
     incident.rogue_assignment = assignment["id"]
     return incident
