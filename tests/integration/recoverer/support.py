@@ -55,6 +55,8 @@ class RecoveryHarness:
     #: Settings of the tenant connection (break-glass accounts...).
     connection: TenantConnection
     budget: bool = False
+    #: Builds the recovery store the handler uses (tests inject failures).
+    store_factory: Callable[[Any], RecoveryStore] = RecoveryStore
     sent: list[tuple[str, str, int]] = field(default_factory=list)
 
     @property
@@ -104,7 +106,7 @@ class RecoveryHarness:
         return RecoveryHandler(
             self.base.settings,
             self.base.store,
-            RecoveryStore(mongo),
+            self.store_factory(mongo),
             PreRecoverySnapshots(mongo, self.base.store),
             self.open_graph(),
             report_changes(ReportStore(mongo)),

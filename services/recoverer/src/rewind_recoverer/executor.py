@@ -119,6 +119,8 @@ class Executor:
         self._should_stop = should_stop
         self._on_progress = on_progress
         self._stop: Stop | None = None
+        #: Units sent by this run: a step always gets some work done before its time is up.
+        self.units_sent = 0
         self.id_map = IdMap()
         self.progress = Progress()
         self._tracked: dict[str, Tracked] = {}
@@ -172,7 +174,7 @@ class Executor:
                 return self._stop
 
     async def _wave(self, wave: list[Tracked]) -> None:
-        self._stop = await self._should_stop()
+        self._stop = await self._check_stop()
         if self._stop is not None:
             return
         prepared: list[Prepared] = []
@@ -187,9 +189,10 @@ class Executor:
     async def _unit(self, unit: Unit, by_seq: Mapping[int, Tracked]) -> None:
         async with self._semaphore:
             if self._stop is None:
-                self._stop = await self._should_stop()
+                self._stop = await self._check_stop()
             if self._stop is not None:
                 return
+            self.units_sent += 1
             fresh = [seq for seq in unit.seqs if not by_seq[seq].attempted]
             await self._store.mark_attempted(self._recovery_id, fresh, utcnow())
             for seq in fresh:
@@ -197,6 +200,12 @@ class Executor:
             answers = await self._sender.send(unit)
             for item in unit.items:
                 await self._settle(by_seq[item.seq], item.requests, answers.get(item.seq, []))
+
+    async def _check_stop(self) -> Stop | None:
+        stop = await self._should_stop()
+        if stop is Stop.OUT_OF_TIME and self.units_sent == 0:
+            return None
+        return stop
 
     # -- one action ---------------------------------------------------------------------
 
