@@ -23,7 +23,7 @@ from rewind_common.storage.reports import ReportStore
 from rewind_common.storage.snapshot_reader import SnapshotReader
 from rewind_common.storage.snapshots import SnapshotStore
 from rewind_differ.resolver import RecordingResolver, ReferenceChecker
-from rewind_differ.shapes import aligned
+from rewind_differ.shapes import aligned, plainly_equal
 from rewind_differ.sides import Item, manifest_items, merged, staged_items
 from rewind_differ.state import DiffState, TypeTask
 
@@ -143,10 +143,26 @@ class ComparePhase:
         self, pairs: Sequence[tuple[ObjectState | None, ObjectState | None]]
     ) -> list[Change]:
         """Changes of the pairs, with their references checked in one batch."""
-        pairs = [aligned(before, now) for before, now in pairs]
+        firsts: list[tuple[Change | None, bool]] = []
         recorder = RecordingResolver()
+        aligned_pairs = []
         for before, now in pairs:
-            diff_object(before, now, resolver=recorder)
+            if before is not None and now is not None and plainly_equal(before, now):
+                continue
+            before, now = aligned(before, now)
+            questions = RecordingResolver()
+            change = diff_object(before, now, resolver=questions)
+            recorder.live |= questions.live
+            recorder.planned |= questions.planned
+            aligned_pairs.append((before, now))
+            firsts.append((change, bool(questions)))
+        if not recorder:
+            return [change for change, _ in firsts if change is not None]
         answers = await self._checker.answer(recorder)
-        changes = [diff_object(before, now, resolver=answers) for before, now in pairs]
-        return [change for change in changes if change is not None]
+        changes: list[Change] = []
+        for (before, now), (change, asked) in zip(aligned_pairs, firsts, strict=True):
+            # Only a diff that asked about references depends on the answers.
+            final = diff_object(before, now, resolver=answers) if asked else change
+            if final is not None:
+                changes.append(final)
+        return changes

@@ -19,6 +19,8 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
+import orjson
+
 from rewind_common.domain.records import ObjectState
 
 
@@ -43,3 +45,24 @@ def aligned(
     if only_current:
         current = replace(current, body=_without(current.body, only_current))
     return backup, current
+
+
+def _essential(body: Mapping[str, Any]) -> bytes:
+    kept = {
+        name: value
+        for name, value in body.items()
+        if value is not None and value != [] and value != {} and not _is_default(value)
+    }
+    return orjson.dumps(kept, option=orjson.OPT_SORT_KEYS)
+
+
+def plainly_equal(backup: ObjectState, current: ObjectState) -> bool:
+    """Whether two states are equal but for the spelling differences above (empty or
+    default values present on one side only): the common case of an unchanged object
+    read once through delta and once through a listing, decided without a full diff.
+    ``False`` means "maybe different": the full comparison decides."""
+    return (
+        backup.deleted == current.deleted
+        and dict(backup.links) == dict(current.links)
+        and _essential(backup.body) == _essential(current.body)
+    )
