@@ -84,7 +84,7 @@ async def test_every_change_kind_through_short_resumed_steps(differ: DiffHarness
 
     assert whole.kinds() == expected
     assert stepped.kinds() == expected
-    assert stepped.steps > whole.steps + 5
+    assert stepped.steps > whole.steps + 3
     assert [c.to_dict() for c in stepped.changes] == [c.to_dict() for c in whole.changes]
     statuses = differ.base.recorder.statuses(whole.job.id)
     assert statuses == [JobStatus.LOADING_DATA, JobStatus.IN_PROGRESS, JobStatus.COMPLETED]

@@ -22,7 +22,9 @@ class TypeTask:
     name: str
     #: The ids in scope, sorted; None when the whole type is.
     ids: list[str] | None = None
-    #: Loading: where the live read resumes (a reader cursor, or the next id chunk).
+    #: Loading: the stage of a whole type read through delta (``main``, then ``deleted``)
+    #: and where the read resumes (a reader cursor, a nextLink, or the next id chunk).
+    stage: str = "main"
     cursor: Any = None
     revision: int = 0
     loaded: bool = False

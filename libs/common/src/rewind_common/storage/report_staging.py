@@ -7,9 +7,11 @@ object ids (``manifest.bucket_of``, as the snapshotter stages its reads); compar
 loads one bucket of one type at a time, sorted, and merge-joins it with the snapshot's
 manifest stream. Memory is bounded by a bucket, never by the tenant.
 
-A staged object keeps what comparing needs: its version hash and link fingerprints
-(compared with the manifest entry first, so an unchanged object costs no body read),
-and its canonical body and link targets for the objects that do differ.
+A staged object keeps what comparing needs: its version hash and link targets (whose
+fingerprints are compared with the manifest entry first, so an unchanged object costs
+no body read), and its canonical body for the objects that do differ. Records of one
+object staged from several pages fold into one: the later read wins, except for the
+partial link lists of a delta query's first round, which add up.
 
 Documents are keyed ``{report}|{type}|{revision:09d}|{bucket}[|{part}]``: a page staged
 again after a redelivered step is ignored. Staging belongs to its report alone; the
@@ -101,31 +103,57 @@ class StagedObject:
 
     @classmethod
     def from_record(cls, type_name: str, record: Mapping[str, Any]) -> StagedObject:
+        links = dict(record.get("l") or {})
+        object_type = get_type(type_name)
+        values: dict[str, LinkValue] = {
+            name: tuple(value or ()) if object_type.link(name).many else value
+            for name, value in links.items()
+        }
         return cls(
             type=type_name,
             object_id=record["o"],
             version=record["v"],
             deleted=bool(record["d"]),
-            refs=dict(record.get("R") or {}),
-            links=dict(record.get("l") or {}),
+            refs=link_refs(type_name, values),
+            links=links,
             canonical=record["x"],
         )
 
 
-def staged_record(state: ObjectState) -> dict[str, Any]:
+def staged_record(state: ObjectState, *, partial_links: bool = False) -> dict[str, Any]:
+    """A state as staged. With ``partial_links`` (the first round of a delta query,
+    where Graph may spread one group's members over several pages), the links are
+    additions to whatever else was staged for the object."""
     canonical, digest = canonical_and_hash(dict(state.body))
     links = {
-        name: list(value) if isinstance(value, tuple) else value
+        name: sorted(value) if isinstance(value, tuple) else value
         for name, value in state.links.items()
     }
-    return {
+    record: dict[str, Any] = {
         "o": state.object_id,
         "v": digest,
         "d": state.deleted,
-        "R": link_refs(state.type, state.links),
         "l": links,
         "x": canonical.decode("utf-8"),
     }
+    if partial_links:
+        record["u"] = 1
+    return record
+
+
+def _folded(previous: Mapping[str, Any] | None, record: Mapping[str, Any]) -> Mapping[str, Any]:
+    """Two records of one object, the later one winning, except that links of partial
+    records add up."""
+    if previous is None or not (previous.get("u") and record.get("u")):
+        return record
+    links = dict(previous.get("l") or {})
+    for name, value in (record.get("l") or {}).items():
+        before = links.get(name)
+        if isinstance(value, list) and isinstance(before, list):
+            links[name] = sorted(set(before) | set(value))
+        else:
+            links[name] = value
+    return {**record, "l": links}
 
 
 class ReportStaging:
@@ -151,11 +179,14 @@ class ReportStaging:
         states: Sequence[ObjectState],
         *,
         at: datetime,
+        partial_links: bool = False,
     ) -> int:
         """Stage one page of states (revision orders pages: a later one wins)."""
         by_bucket: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for state in states:
-            by_bucket[bucket_of(state.object_id)].append(staged_record(state))
+            by_bucket[bucket_of(state.object_id)].append(
+                staged_record(state, partial_links=partial_links)
+            )
         documents: list[Document] = []
         for bucket, records in sorted(by_bucket.items()):
             base = f"{report_id}|{type_name}|{revision:09d}|{bucket}"
@@ -196,7 +227,7 @@ class ReportStaging:
         latest: dict[str, Mapping[str, Any]] = {}
         for document in documents:
             for record in document.get("e", ()):
-                latest[record["o"]] = record
+                latest[record["o"]] = _folded(latest.get(record["o"]), record)
         return [StagedObject.from_record(type_name, latest[i]) for i in sorted(latest)]
 
     async def remove(self, report_ids: Iterable[str]) -> int:
