@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import json
 
+import orjson
+from bson import Binary
+
 from rewind_common.jobs.model import JobStatus
+from rewind_common.storage.manifest import chunk_rows
 from rewind_common.storage.mongo import Collection
 from tests.integration.snapshotter.support import Harness
 
@@ -53,8 +57,9 @@ async def test_verify_names_a_tampered_manifest_entry(harness: Harness) -> None:
     chunks = harness.mongo.collection(Collection.MANIFEST)
     chunk = await chunks.find_one({"seg": record.id, "t": "group"})
     assert chunk is not None
-    chunk["e"][0][4] = "Renamed behind Rewind's back"
-    await chunks.replace_one({"_id": chunk["_id"]}, chunk)
+    rows = chunk_rows(chunk)
+    rows[0][4] = "Renamed behind Rewind's back"
+    await chunks.update_one({"_id": chunk["_id"]}, {"$set": {"e": Binary(orjson.dumps(rows))}})
 
     failed = await harness.verify(record.id)
 

@@ -5,26 +5,36 @@ Types go in registry order, objects in id order: the order ``domain.merkle`` has
 leaves in, which verification repeats. The builder's state is a handful of subtree
 hashes, so a pass over any manifest saves in a few hundred bytes and resumes after the
 last object it counted.
+
+A snapshot's own pass uses the leaf each chunk's writer stored next to its entries, so
+an incremental snapshot hashes the unchanged part of its manifest without rebuilding
+it; verification (``recompute=True``) rebuilds every leaf from the entry it describes.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from rewind_common.domain.merkle import MerkleBuilder
-from rewind_common.registry import ALL_TYPES, get_type
+from rewind_common.registry import ALL_TYPES
 from rewind_common.storage.manifest import ManifestEntry, Segment
 from rewind_common.storage.snapshots import SnapshotStore
 from rewind_snapshotter.snapshot.state import MerkleProgress
 
 #: Entries handed to ``on_batch`` at a time; the clock is looked at between batches.
-BATCH = 500
+BATCH = 2000
 
 BatchHook = Callable[[list[ManifestEntry]], Awaitable[None]]
 
+#: For each type, its links: (name, many-valued).
+_LINKS = {t.name: [(link.name, link.many) for link in t.links] for t in ALL_TYPES}
+
 
 class ResumableMerkle(MerkleBuilder):
-    """``MerkleBuilder`` whose state can be saved and restored."""
+    """``MerkleBuilder`` whose state can be saved and restored, and which takes leaves
+    already hashed."""
 
     def state(self) -> list[tuple[int, str]]:
         return [(height, digest.hex()) for height, digest in self._stack]
@@ -33,19 +43,31 @@ class ResumableMerkle(MerkleBuilder):
         self._stack = [(height, bytes.fromhex(digest)) for height, digest in stack]
         self.count = count
 
+    def add_leaf(self, digest: bytes) -> None:
+        """``add`` for a leaf whose hash (``H(0x00 || data)``) is known."""
+        height = 0
+        stack = self._stack
+        while stack and stack[-1][0] == height:
+            _, left = stack.pop()
+            digest = hashlib.sha256(b"\x01" + left + digest).digest()
+            height += 1
+        stack.append((height, digest))
+        self.count += 1
 
-def count_entry(progress: MerkleProgress, entry: ManifestEntry) -> None:
-    progress.counts[entry.type] = progress.counts.get(entry.type, 0) + 1
-    if entry.deleted:
-        progress.deleted_counts[entry.type] = progress.deleted_counts.get(entry.type, 0) + 1
-    object_type = get_type(entry.type)
-    for link in object_type.links:
-        if link.many:
-            size = entry.link_sizes.get(link.name, 0)
-        else:
-            size = 1 if entry.links.get(link.name) else 0
+
+def count_row(progress: MerkleProgress, type_name: str, row: list[Any]) -> None:
+    """Count an entry (as its stored row) into the snapshot's counts."""
+    counts = progress.counts
+    counts[type_name] = counts.get(type_name, 0) + 1
+    if row[3]:
+        progress.deleted_counts[type_name] = progress.deleted_counts.get(type_name, 0) + 1
+    links = row[5] or {}
+    sizes = (row[7] if len(row) > 7 else None) or {}
+    link_counts = progress.link_counts
+    for name, many in _LINKS[type_name]:
+        size = sizes.get(name, 0) if many else (1 if links.get(name) else 0)
         if size:
-            progress.link_counts[link.name] = progress.link_counts.get(link.name, 0) + size
+            link_counts[name] = link_counts.get(name, 0) + size
 
 
 async def manifest_pass(
@@ -54,6 +76,8 @@ async def manifest_pass(
     progress: MerkleProgress,
     out_of_time: Callable[[], bool],
     on_batch: BatchHook | None = None,
+    *,
+    recompute: bool = False,
 ) -> str | None:
     """Advance the pass; the manifest root once every type is done, None when time ran
     out first (``progress`` then says where to resume). ``on_batch`` sees every entry,
@@ -63,19 +87,19 @@ async def manifest_pass(
     types = [object_type.name for object_type in ALL_TYPES]
     while progress.type_index < len(types):
         type_name = types[progress.type_index]
-        stream = store.iterate_type(chain, type_name, after=progress.after)
-        batch: list[ManifestEntry] = []
+        stream = store.iterate_rows(chain, type_name, after=progress.after)
+        batch: list[tuple[list[Any], bytes | None]] = []
         try:
-            async for entry in stream:
-                batch.append(entry)
+            async for item in stream:
+                batch.append(item)
                 if len(batch) >= BATCH:
-                    await _done(builder, progress, batch, on_batch)
+                    await _done(builder, progress, type_name, batch, on_batch, recompute)
                     batch = []
                     if out_of_time():
                         return None
         finally:
             await stream.aclose()
-        await _done(builder, progress, batch, on_batch)
+        await _done(builder, progress, type_name, batch, on_batch, recompute)
         progress.type_index += 1
         progress.after = None
     return builder.root
@@ -84,15 +108,23 @@ async def manifest_pass(
 async def _done(
     builder: ResumableMerkle,
     progress: MerkleProgress,
-    batch: list[ManifestEntry],
+    type_name: str,
+    batch: list[tuple[list[Any], bytes | None]],
     on_batch: BatchHook | None,
+    recompute: bool,
 ) -> None:
     if not batch:
         return
-    if on_batch is not None:
-        await on_batch(batch)
-    for entry in batch:
-        builder.add(entry.leaf())
-        count_entry(progress, entry)
-    progress.after = batch[-1].object_id
+    entries: list[ManifestEntry] | None = None
+    if on_batch is not None or recompute:
+        entries = [ManifestEntry.from_row(type_name, row) for row, _ in batch]
+    if on_batch is not None and entries is not None:
+        await on_batch(entries)
+    for index, (row, digest) in enumerate(batch):
+        if digest is None or recompute:
+            entry = entries[index] if entries else ManifestEntry.from_row(type_name, row)
+            digest = entry.leaf_digest()
+        builder.add_leaf(digest)
+        count_row(progress, type_name, row)
+    progress.after = batch[-1][0][0]
     progress.stack, progress.count = builder.state(), builder.count

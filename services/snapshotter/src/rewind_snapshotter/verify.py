@@ -63,7 +63,7 @@ class VerifyHandler:
             await context.warn(found)
 
         root = await manifest_pass(
-            self._store, record.chain, progress, context.out_of_time, on_batch=check
+            self._store, record.chain, progress, context.out_of_time, check, recompute=True
         )
         if root is None:
             context.state.update({"merkle": _dump(progress), "mismatches": mismatches})

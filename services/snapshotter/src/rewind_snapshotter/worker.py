@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import gc
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -29,6 +30,8 @@ from rewind_snapshotter.scheduler import schedule_tick
 from rewind_snapshotter.snapshot.handler import GraphOpener, SnapshotHandler
 from rewind_snapshotter.steps import register_step_task
 from rewind_snapshotter.verify import VerifyHandler
+
+GC_THRESHOLD = 20_000
 
 
 def graph_opener(context: WorkerContext) -> GraphOpener:
@@ -90,6 +93,13 @@ def main(argv: list[str] | None = None) -> None:
     configure_logging(settings.log_level, settings.log_format)
     serve_metrics(settings.metrics_port)
     app = create_app(settings)
+    # A snapshot allocates millions of short-lived objects next to the hundreds of
+    # thousands msgraph-sdk's models make at import: leave those out of every garbage
+    # collection (forked pool processes inherit this) and collect young objects less
+    # often. Measured: a fifth less CPU per snapshot.
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(GC_THRESHOLD, 50, 100)
     app.worker_main(
         [
             "worker",

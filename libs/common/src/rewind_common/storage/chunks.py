@@ -14,16 +14,18 @@ import bisect
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import PyMongoError
 
 from rewind_common.storage.inserts import insert_ignoring_duplicates
 from rewind_common.storage.manifest import (
+    CHUNK_ENTRIES,
     ManifestEntry,
     chunk_document,
-    chunk_entries,
-    chunked,
+    chunk_leaf_digests,
+    chunk_rows,
 )
 from rewind_common.storage.mongo import Document, unavailable
 
@@ -39,6 +41,15 @@ class ChunkHeader:
     count: int
 
 
+@dataclass(frozen=True)
+class _Loaded:
+    """A chunk as read: its entries' rows and, when stored, their Merkle leaves."""
+
+    type: str
+    rows: list[Any]
+    digests: list[bytes] | None
+
+
 def chunk_id(segment: str, type_name: str, first: str) -> str:
     return f"{segment}|{type_name}|{first}"
 
@@ -47,16 +58,29 @@ class ChunkStore:
     def __init__(self, manifest: AsyncCollection[Document]) -> None:
         self._manifest = manifest
         self._headers: dict[tuple[str, str], list[ChunkHeader]] = {}
-        self._chunks: OrderedDict[str, list[ManifestEntry]] = OrderedDict()
+        self._chunks: OrderedDict[str, _Loaded] = OrderedDict()
         #: Chunks fetched from the server (not the cache): lookups count their cost.
         self.fetched = 0
+        #: Bytes of entries this store wrote (what a snapshot's manifest costs).
+        self.written_bytes = 0
 
-    async def write(self, segment: str, type_name: str, entries: Sequence[ManifestEntry]) -> int:
+    async def write(
+        self,
+        segment: str,
+        type_name: str,
+        entries: Sequence[ManifestEntry],
+        rows: Sequence[Any] | None = None,
+    ) -> int:
         """Store entries (sorted by object id, none stored before at a smaller id in
-        this segment and type) as chunks; idempotent. Returns how many were new."""
+        this segment and type) as chunks; idempotent. Returns how many were new.
+        ``rows`` are the entries' ``to_row()`` when the caller has them already."""
         documents = []
-        for part in chunked(entries):
-            document = chunk_document(segment, type_name, part)
+        size = CHUNK_ENTRIES
+        for start in range(0, len(entries), size):
+            part = entries[start : start + size]
+            part_rows = rows[start : start + size] if rows is not None else None
+            document = chunk_document(segment, type_name, part, part_rows)
+            self.written_bytes += len(document["e"]) + len(document["lh"])
             document["_id"] = chunk_id(segment, type_name, part[0].object_id)
             documents.append(document)
         self._headers.pop((segment, type_name), None)
@@ -91,8 +115,8 @@ class ChunkStore:
         self._headers[key] = headers
         return headers
 
-    async def _load(self, chunk_ids: Sequence[str]) -> dict[str, list[ManifestEntry]]:
-        found: dict[str, list[ManifestEntry]] = {}
+    async def _load(self, chunk_ids: Sequence[str]) -> dict[str, _Loaded]:
+        found: dict[str, _Loaded] = {}
         missing = []
         for identifier in chunk_ids:
             cached = self._chunks.get(identifier)
@@ -109,9 +133,9 @@ class ChunkStore:
                 raise unavailable(exc) from exc
             self.fetched += len(documents)
             for document in documents:
-                entries = chunk_entries(document)
-                found[str(document["_id"])] = entries
-                self._chunks[str(document["_id"])] = entries
+                loaded = _Loaded(document["t"], chunk_rows(document), chunk_leaf_digests(document))
+                found[str(document["_id"])] = loaded
+                self._chunks[str(document["_id"])] = loaded
                 while len(self._chunks) > _CACHED_CHUNKS:
                     self._chunks.popitem(last=False)
         return found
@@ -125,6 +149,20 @@ class ChunkStore:
         before: str | None = None,
     ) -> AsyncIterator[ManifestEntry]:
         """Entries of a segment's type in id order, with ``after < id < before``."""
+        async for _, row, _digest, found_type in self.rows(
+            segment, type_name, after=after, before=before
+        ):
+            yield ManifestEntry.from_row(found_type, row)
+
+    async def rows(
+        self,
+        segment: str,
+        type_name: str,
+        *,
+        after: str | None = None,
+        before: str | None = None,
+    ) -> AsyncIterator[tuple[str, list[Any], bytes | None, str]]:
+        """Like ``stream``, as stored: (object id, row, Merkle leaf or None, type)."""
         headers = await self.headers(segment, type_name)
         wanted = [
             h
@@ -135,12 +173,17 @@ class ChunkStore:
             batch = wanted[start : start + _FETCH_BATCH]
             loaded = await self._load([h.id for h in batch])
             for header in batch:
-                for entry in loaded.get(header.id, []):
-                    if after is not None and entry.object_id <= after:
+                chunk = loaded.get(header.id)
+                if chunk is None:
+                    continue
+                digests = chunk.digests
+                for index, row in enumerate(chunk.rows):
+                    object_id = row[0]
+                    if after is not None and object_id <= after:
                         continue
-                    if before is not None and entry.object_id >= before:
+                    if before is not None and object_id >= before:
                         return
-                    yield entry
+                    yield object_id, row, digests[index] if digests else None, chunk.type
 
     async def lookup(
         self, segment: str, type_name: str, object_ids: Iterable[str]
@@ -159,9 +202,10 @@ class ChunkStore:
         loaded = await self._load(sorted(by_chunk))
         found: dict[str, ManifestEntry] = {}
         for identifier, ids in by_chunk.items():
-            for entry in loaded.get(identifier, []):
-                if entry.object_id in ids:
-                    found[entry.object_id] = entry
+            chunk = loaded.get(identifier)
+            for row in chunk.rows if chunk else ():
+                if row[0] in ids:
+                    found[row[0]] = ManifestEntry.from_row(type_name, row)
         return found
 
     async def count(self, segment: str, type_name: str) -> int:

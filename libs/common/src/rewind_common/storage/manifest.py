@@ -18,11 +18,13 @@ order, chunk after chunk.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
+from bson import Binary
 
 from rewind_common.domain.hashing import canonical_json
 
@@ -65,6 +67,10 @@ class ManifestEntry:
             except orjson.JSONEncodeError:
                 pass
         return canonical_json(value)
+
+    def leaf_digest(self) -> bytes:
+        """The entry's leaf in the Merkle tree (RFC 6962: SHA-256 of 0x00 and the leaf)."""
+        return leaf_digest(self.leaf())
 
     def same_content(self, other: ManifestEntry) -> bool:
         return (
@@ -120,22 +126,50 @@ _ROW_FIELDS = ("o", "v", "p", "d", "n", "l", "lp", "lc")
 
 
 def chunk_document(
-    segment: str, type_name: str, entries: Sequence[ManifestEntry]
+    segment: str,
+    type_name: str,
+    entries: Sequence[ManifestEntry],
+    rows: Sequence[Any] | None = None,
 ) -> dict[str, Any]:
-    """A chunk of entries sorted by object id; ``o`` (its first id) is its key."""
+    """A chunk of entries sorted by object id; ``o`` (its first id) is its key. The
+    entries are one JSON array in a binary field: the server stores it as it comes
+    instead of walking thousands of small nested values."""
     return {
         "seg": segment,
         "t": type_name,
         "o": entries[0].object_id,
         "hi": entries[-1].object_id,
         "n": len(entries),
-        "e": [entry.to_row() for entry in entries],
+        "e": Binary(orjson.dumps(rows if rows is not None else [e.to_row() for e in entries])),
+        # Each entry's Merkle leaf, so a snapshot chained on this segment hashes its
+        # manifest without rebuilding entries it did not change (verify recomputes them).
+        "lh": Binary(b"".join(entry.leaf_digest() for entry in entries)),
     }
+
+
+def leaf_digest(leaf: bytes) -> bytes:
+    return hashlib.sha256(b"\x00" + leaf).digest()
+
+
+def chunk_leaf_digests(document: Mapping[str, Any]) -> list[bytes] | None:
+    """The Merkle leaf of each entry, as the chunk's writer computed them (``lh``)."""
+    packed = document.get("lh")
+    if not isinstance(packed, bytes):
+        return None
+    return [packed[i : i + 32] for i in range(0, len(packed), 32)]
+
+
+def chunk_rows(document: Mapping[str, Any]) -> list[Any]:
+    rows = document.get("e", ())
+    if isinstance(rows, bytes):
+        decoded = orjson.loads(rows)
+        return decoded if isinstance(decoded, list) else []
+    return list(rows)
 
 
 def chunk_entries(document: Mapping[str, Any]) -> list[ManifestEntry]:
     type_name = document["t"]
-    return [ManifestEntry.from_row(type_name, row) for row in document.get("e", ())]
+    return [ManifestEntry.from_row(type_name, row) for row in chunk_rows(document)]
 
 
 def chunked(

@@ -8,20 +8,24 @@ and link sets a snapshot adds for one page of objects go into one pack document:
 ``{_id, firstSnapshot, type, h: [hashes], v: {hash: canonical JSON}, l: {hash: [ids]},
 nv, vb, lb}``
 
-``h`` is indexed (multikey), so anything stored is found by its hash alone; manifest
-entries also name their pack, so reading a snapshot fetches packs by id with a
-projection of the hashes it needs. A pack's id is derived from its content, so a page
-stored twice (a redelivered step) is inserted once, and a page read again with
-different content gets a pack of its own rather than references into a pack that does
-not hold them. Link sets too large for a pack are stored in parts in ``linksets``, as
-``LINKSET_PART_SIZE`` ids per document; their pack reference is ``LINKSETS``.
+Manifest entries name the pack of their version and link sets, so reading a snapshot
+fetches packs by id with a projection of the hashes it needs. ``h`` lists a pack's
+hashes without an index (the local server pays about 30 µs per index key, more than
+everything else a snapshot writes): a lookup by hash alone, for callers that kept no
+entry, first asks the store's memo of packs its readers met and then scans.
+
+A pack's id is derived from its content, so a page stored twice (a redelivered step) is
+inserted once, and a page read again with different content gets a pack of its own
+rather than references into a pack that does not hold them. Link sets too large for a
+pack are stored in parts in ``linksets``, ``LINKSET_PART_SIZE`` ids per document; their
+pack reference is ``LINKSETS``.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -39,6 +43,7 @@ LINKSET_PART_SIZE = 20_000
 #: A pack stays far below MongoDB's 16 MB document limit.
 PACK_BYTES = 4_000_000
 _ID_BYTES = 40  # an id in a link set, with BSON overhead
+_REMEMBERED = 100_000
 
 
 def linkset_digest(ids: Sequence[str]) -> str:
@@ -147,6 +152,17 @@ class PackStore:
     ) -> None:
         self._packs = packs
         self._linksets = linksets
+        #: Where recently read entries said their hashes are stored (bounded).
+        self._seen: OrderedDict[str, str] = OrderedDict()
+
+    def remember(self, digest: str, pack: str | None) -> None:
+        """Note where a hash is stored, for later lookups by hash alone."""
+        if pack is None:
+            return
+        self._seen[digest] = pack
+        self._seen.move_to_end(digest)
+        while len(self._seen) > _REMEMBERED:
+            self._seen.popitem(last=False)
 
     async def insert(self, builder: PackBuilder) -> dict[str, str]:
         """Store a builder's packs (idempotently); returns each hash's pack id."""
@@ -163,7 +179,7 @@ class PackStore:
     ) -> dict[str, Any]:
         by_pack: dict[str | None, set[str]] = defaultdict(set)
         for digest, pack in refs:
-            by_pack[pack].add(digest)
+            by_pack[pack or self._seen.get(digest)].add(digest)
         found: dict[str, Any] = {}
         try:
             for pack, digests in by_pack.items():

@@ -15,7 +15,7 @@ import json
 from collections.abc import AsyncGenerator, AsyncIterator, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.errors import DuplicateKeyError, PyMongoError
@@ -160,10 +160,9 @@ class SnapshotStore:
         self.staging = StagingStore(mongo.db[STAGING_COLLECTION])
 
     async def ensure_indexes(self) -> None:
-        """The indexes packs and staging need, beyond ``Mongo.ensure_indexes``."""
+        """The indexes staging needs, beyond ``Mongo.ensure_indexes``."""
         try:
             await self.mongo.ensure_indexes()
-            await self._versions.create_indexes([IndexModel([("h", ASCENDING)])])
             await self.mongo.db[STAGING_COLLECTION].create_indexes(
                 [
                     IndexModel(
@@ -345,7 +344,32 @@ class SnapshotStore:
             previous = object_id
             if entry.tombstone and not include_tombstones:
                 continue
+            self._remember(entry)
             yield entry
+
+    async def iterate_rows(
+        self,
+        chain: list[Segment],
+        type_name: str,
+        *,
+        after: str | None = None,
+    ) -> AsyncGenerator[tuple[list[Any], bytes | None], None]:
+        """``iterate_type`` without building entries: each live entry's stored row and
+        Merkle leaf (None when its chunk has none), for passes over whole manifests."""
+        segments = segments_for_type(chain, type_name)
+        streams = [
+            _ranked_rows(self.chunks.rows(segment.id, type_name, after=after), rank)
+            for rank, segment in enumerate(segments)
+        ]
+        previous: str | None = None
+        async for object_id, _rank, item in _merge(streams):
+            if object_id == previous:
+                continue
+            previous = object_id
+            row, digest = item
+            if row[1] is None:
+                continue  # a tombstone
+            yield row, digest
 
     async def get_entries(
         self,
@@ -369,7 +393,17 @@ class SnapshotStore:
                 pending.discard(object_id)
                 if include_tombstones or not entry.tombstone:
                     found[object_id] = entry
+                    self._remember(entry)
         return found
+
+    def _remember(self, entry: ManifestEntry) -> None:
+        """Callers that later ask for a version or link set by hash alone (an entry's
+        ``version``, ``links``) find it without a scan."""
+        if entry.version is not None:
+            self.packs.remember(entry.version, entry.pack)
+        for name, digest in entry.links.items():
+            if digest is not None and name in entry.link_packs:
+                self.packs.remember(digest, entry.link_packs[name])
 
     async def get_versions(self, hashes: Iterable[str]) -> dict[str, StoredVersion]:
         return await self.versions_at([(digest, None) for digest in hashes])
@@ -436,11 +470,21 @@ async def _ranked(
         yield entry.object_id, rank, entry
 
 
+async def _ranked_rows(
+    stream: AsyncIterator[tuple[str, list[Any], bytes | None, str]], rank: int
+) -> AsyncIterator[tuple[str, int, tuple[list[Any], bytes | None]]]:
+    async for object_id, row, digest, _type in stream:
+        yield object_id, rank, (row, digest)
+
+
+T = TypeVar("T")
+
+
 async def _merge(
-    streams: list[AsyncIterator[tuple[str, int, ManifestEntry]]],
-) -> AsyncIterator[tuple[str, int, ManifestEntry]]:
-    """Merge sorted async streams of (object id, rank, entry) by (object id, rank)."""
-    heap: list[tuple[str, int, int, ManifestEntry]] = []
+    streams: list[AsyncIterator[tuple[str, int, T]]],
+) -> AsyncIterator[tuple[str, int, T]]:
+    """Merge sorted async streams of (object id, rank, item) by (object id, rank)."""
+    heap: list[tuple[str, int, int, T]] = []
     for index, stream in enumerate(streams):
         first = await anext(stream, None)
         if first is not None:

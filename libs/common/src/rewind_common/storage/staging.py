@@ -6,23 +6,28 @@ object id (``manifest.bucket_of``); sealing then reads one bucket at a time, sor
 and writes the segment's chunks. Memory is bounded by a bucket, not the tenant.
 
 A record is what one read said about one object, in the order the reads happened
-(``r``, the page's revision within its type, then its position): a body, links, or
+(``r``, the page's revision within its type, then its place in the page): a body, links, or
 that the object is gone. An object reported twice in one delta round simply has two
 records; sealing folds them, the later one winning. Records of an abandoned attempt at
 a type (``a``, bumped when a type's read restarts from scratch) are ignored.
 
 Staging documents are insert-only too: ``_id`` is ``{segment}|{type}|{attempt}|
-{revision}|{bucket}[|{part}]``, so a page written again after a redelivery is ignored.
+{revision}|{time written}|{bucket or *}[|{part}]``; sealing reads them in that order. A
+write redone after a redelivery is kept next to the one it redoes (sealing folds the
+repeated records). A small write is one document listing its buckets in ``b``; a big
+one is a document per bucket.
 Retention removes the staging of sealed or abandoned snapshots.
 """
 
 from __future__ import annotations
 
+import time
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 import orjson
+from bson import Binary
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import PyMongoError
 
@@ -36,12 +41,19 @@ LINKS = "l"
 GONE = "g"
 
 _DOCUMENT_BYTES = 4_000_000
+#: A page with at most this many records is one document (naming every bucket it
+#: holds); a bigger one is split by bucket, so sealing a bucket reads only its share.
+_ONE_DOCUMENT = 400
 
 StagingRecord = dict[str, Any]
 
 
-def staging_id(segment: str, type_name: str, attempt: int, revision: int, bucket: str) -> str:
-    return f"{segment}|{type_name}|{attempt}|{revision:09d}|{bucket}"
+def staging_id(
+    segment: str, type_name: str, attempt: int, revision: int, stamp: int, bucket: str
+) -> str:
+    # The write's time keeps a redone write (after a lost checkpoint) after the one it
+    # redoes, and apart from it: both are kept, the later one wins at sealing.
+    return f"{segment}|{type_name}|{attempt}|{revision:09d}|{stamp:020d}|{bucket}"
 
 
 class StagingStore:
@@ -57,14 +69,20 @@ class StagingStore:
         records: Iterable[StagingRecord],
     ) -> None:
         """Store one page's records (each with ``o``, its object id), by bucket."""
+        records = list(records)
         by_bucket: dict[str, list[StagingRecord]] = defaultdict(list)
-        for position, record in enumerate(records):
-            record["i"] = position
+        for record in records:
             by_bucket[bucket_of(record["o"])].append(record)
+        groups: list[tuple[str, Any, list[StagingRecord]]]
+        if len(records) <= _ONE_DOCUMENT:
+            groups = [("*", sorted(by_bucket), records)]
+        else:
+            groups = [(bucket, bucket, found) for bucket, found in sorted(by_bucket.items())]
         documents: list[Document] = []
-        for bucket, bucket_records in sorted(by_bucket.items()):
-            base = staging_id(segment, type_name, attempt, revision, bucket)
-            for part, chunk in enumerate(_split(bucket_records)):
+        stamp = time.time_ns()
+        for name, buckets, group in groups:
+            base = staging_id(segment, type_name, attempt, revision, stamp, name)
+            for part, chunk in enumerate(_split(group)):
                 documents.append(
                     {
                         "_id": base if part == 0 else f"{base}|{part}",
@@ -72,8 +90,8 @@ class StagingStore:
                         "t": type_name,
                         "a": attempt,
                         "r": revision,
-                        "b": bucket,
-                        "e": chunk,
+                        "b": buckets,
+                        "e": Binary(orjson.dumps(chunk)),
                     }
                 )
         try:
@@ -91,19 +109,24 @@ class StagingStore:
         return sorted(str(value) for value in values)
 
     async def records(
-        self, segment: str, type_name: str, attempt: int, bucket: str
+        self, segment: str, type_name: str, attempt: int, buckets: Iterable[str]
     ) -> list[StagingRecord]:
-        """A bucket's records in the order they were read."""
+        """The records of some buckets, in the order they were read."""
+        wanted = set(buckets)
         try:
             documents = await self._staging.find(
-                {"seg": segment, "t": type_name, "a": attempt, "b": bucket}
+                {"seg": segment, "t": type_name, "a": attempt, "b": {"$in": sorted(wanted)}}
             ).to_list()
         except PyMongoError as exc:
             raise unavailable(exc) from exc
         documents.sort(key=lambda d: str(d["_id"]))
         ordered: list[StagingRecord] = []
         for document in documents:
-            ordered.extend(document.get("e", ()))
+            raw = document.get("e", b"")
+            records = orjson.loads(raw) if isinstance(raw, bytes) else list(raw)
+            if isinstance(document.get("b"), list):
+                records = [r for r in records if bucket_of(r["o"]) in wanted]
+            ordered.extend(records)
         return ordered
 
     async def remove_segments(self, segments: Iterable[str]) -> int:

@@ -15,7 +15,9 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Mapping
+import logging
+import time
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -32,7 +34,7 @@ from rewind_common.tenant import TenantReader
 from rewind_snapshotter.manifest_pass import manifest_pass
 from rewind_snapshotter.snapshot.plan import INCREMENTAL, plan_snapshot
 from rewind_snapshotter.snapshot.reading import ReadPhase
-from rewind_snapshotter.snapshot.sealing import BucketSealer
+from rewind_snapshotter.snapshot.seal_phase import SealPhase
 from rewind_snapshotter.snapshot.state import (
     MERKLE,
     PUBLISH,
@@ -40,6 +42,8 @@ from rewind_snapshotter.snapshot.state import (
     SEAL,
     SnapshotState,
 )
+
+log = logging.getLogger(__name__)
 
 #: Opens a Graph client for a tenant for the length of a step.
 GraphOpener = Callable[[TenantConnection], contextlib.AbstractAsyncContextManager[GraphClient]]
@@ -61,18 +65,23 @@ class SnapshotHandler:
             await context.checkpoint()
 
         if state.phase == READ:
+            began = time.monotonic()
             await context.status(JobStatus.LOADING_DATA)
             if not await self._read(context, state, payload.tenant_id, save):
                 return None
+            _timed(state, "read", began)
             state.phase = SEAL
             await save()
         if state.phase == SEAL:
+            began = time.monotonic()
             await context.status(JobStatus.IN_PROGRESS)
             if not await self._seal(context, state, payload.tenant_id, save):
                 return None
+            _timed(state, "sealed", began)
             state.phase = MERKLE
             await save()
         if state.phase == MERKLE:
+            began = time.monotonic()
             await context.status(JobStatus.IN_PROGRESS)
             root = await manifest_pass(
                 self._store, _chain(state), state.merkle, context.out_of_time
@@ -80,6 +89,7 @@ class SnapshotHandler:
             if root is None:
                 await save()
                 return None
+            _timed(state, "hashed", began)
             state.manifest_root = root
             state.phase = PUBLISH
             await save()
@@ -105,7 +115,7 @@ class SnapshotHandler:
         context: StepContext,
         state: SnapshotState,
         tenant_id: str,
-        save: Callable[[], Any],
+        save: Callable[[], Awaitable[None]],
     ) -> bool:
         tenant = self._settings.tenant(tenant_id)
         async with self._open_graph(tenant) as graph:
@@ -122,39 +132,14 @@ class SnapshotHandler:
         context: StepContext,
         state: SnapshotState,
         tenant_id: str,
-        save: Callable[[], Any],
+        save: Callable[[], Awaitable[None]],
     ) -> bool:
-        names = [object_type.name for object_type in ALL_TYPES]
-        base_chain = [Segment.from_document(s) for s in state.base_chain]
-        packs = set(state.packs)
-        while state.seal_type < len(names):
-            progress = state.types[names[state.seal_type]]
-            buckets = await self._store.staging.buckets(
-                state.snapshot_id, progress.name, progress.attempt
-            )
-            for bucket in buckets:
-                if bucket in state.sealed_buckets:
-                    continue
-                sealer = BucketSealer(
-                    self._store,
-                    tenant_id=tenant_id,
-                    segment=state.snapshot_id,
-                    base_chain=base_chain,
-                    type_name=progress.name,
-                    full=progress.full,
-                )
-                await sealer.seal(progress.attempt, bucket)
-                packs |= sealer.packs
-                state.packs = sorted(packs)
-                state.manifest_bytes += sealer.manifest_bytes
-                state.sealed_buckets.append(bucket)
-                await save()
-                await context.raise_if_canceled()
-                if context.out_of_time():
-                    return False
-            state.seal_type += 1
-            state.sealed_buckets = []
-            await save()
+        """Seal the types reading left unsealed."""
+        phase = SealPhase(self._store, state, tenant_id=tenant_id, context=context, save=save)
+        for object_type in ALL_TYPES:
+            if not await phase.seal_type(state.types[object_type.name]):
+                return False
+        await save()
         return True
 
     async def _publish(
@@ -207,6 +192,11 @@ class SnapshotHandler:
             counters={k: v for k, v in summary.items() if isinstance(v, int)},
             progress=Progress(done=record.entry_count, total=record.entry_count),
         )
+
+
+def _timed(state: SnapshotState, what: str, began: float) -> None:
+    """Log how long the last stretch of a phase took (its last step when it took several)."""
+    log.info("snapshot %s %s in %.2fs", state.snapshot_id, what, time.monotonic() - began)
 
 
 def _chain(state: SnapshotState) -> list[Segment]:

@@ -31,6 +31,7 @@ from rewind_common.tenant import DeltaExpired, TenantReader, TypeNotReadable
 from rewind_common.tenant.plans import links_not_in_delta
 from rewind_snapshotter.snapshot.pipeline import prefetched
 from rewind_snapshotter.snapshot.records import PageWriter
+from rewind_snapshotter.snapshot.seal_phase import SealPhase
 from rewind_snapshotter.snapshot.state import (
     DELETED,
     DELTA_CHANGES,
@@ -71,9 +72,11 @@ class ReadPhase:
         self._base_chain = [Segment.from_document(s) for s in state.base_chain]
         self._last_progress = 0.0
         self._pages = 0
+        self._sealing = SealPhase(store, state, tenant_id=tenant_id, context=context, save=save)
 
     async def run(self) -> bool:
-        """Read until every type is done (True) or the step's time is up (False)."""
+        """Read until every type is done (True) or the step's time is up (False). A
+        type is sealed as soon as its read is over, while others are still read."""
         pending = [p for p in self._state.types.values() if p.stage not in (DONE, UNREAD)]
         semaphore = asyncio.Semaphore(TYPE_CONCURRENCY)
 
@@ -82,6 +85,8 @@ class ReadPhase:
                 # every step stores at least one page, however short its time
                 if self._pages == 0 or not self._context.out_of_time():
                     await self._read_type(progress)
+                if progress.read_done and not self._context.out_of_time():
+                    await self._sealing.seal_type(progress)
 
         async with asyncio.TaskGroup() as group:
             for progress in pending:
@@ -137,36 +142,42 @@ class ReadPhase:
         else:
             link = links_not_in_delta(name)[0].name
             pages = _pairs(reader.link_pages(name, link, progress.cursor), lambda p: p[1])
+        cursor: Any = progress.cursor
+        delta_link = progress.delta_link
         async for page, position in prefetched(pages):
             if progress.stage == MAIN and progress.method == PAGES:
                 await writer.states(page.states, with_links=True)
-                progress.cursor = position
-                last = position is None
+                cursor = position
             elif progress.stage == MAIN:
                 first = progress.method == DELTA_FIRST
                 await writer.delta(page.items, reader, first_round=first)
-                progress.cursor = page.next_link
-                if page.delta_link:
-                    progress.delta_link = page.delta_link
-                last = page.next_link is None
+                cursor = page.next_link
+                delta_link = page.delta_link or delta_link
             elif progress.stage == DELETED:
                 await writer.states(page.states, with_links=False)
-                progress.cursor = position
-                last = position is None
+                cursor = position
             else:
                 targets, following = page
                 await writer.links(links_not_in_delta(name)[0].name, targets)
-                progress.cursor = following
-                last = following is None
-            if last:
-                self._advance(progress)
-            await self._page_done()
-            if last:
-                return True
-            if self._context.out_of_time():
-                return False
+                cursor = following
+            last = cursor is None
+            out_of_time = self._context.out_of_time()
+            if last or writer.full or out_of_time:
+                # What is stored is what the checkpoint may claim.
+                await writer.flush()
+                progress.cursor, progress.delta_link = cursor, delta_link
+                if last:
+                    self._advance(progress)
+                await self._stored()
+                if last:
+                    return True
+                if out_of_time:
+                    return False
+            await self._context.raise_if_canceled()
+        await writer.flush()
+        progress.delta_link = delta_link
         self._advance(progress)
-        await self._page_done()
+        await self._stored()
         return True
 
     def _advance(self, progress: TypeProgress) -> None:
@@ -180,7 +191,8 @@ class ReadPhase:
         else:
             progress.stage = DONE
 
-    async def _page_done(self) -> None:
+    async def _stored(self) -> None:
+        """Checkpoint what was just stored, then look for a cancel and report progress."""
         self._pages += 1
         await self._save()
         await self._context.raise_if_canceled()

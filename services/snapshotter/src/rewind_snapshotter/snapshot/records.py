@@ -1,5 +1,11 @@
-"""One page of a type's read, stored: new versions and link sets into a pack, and a
-staging record per object (see ``storage.staging`` for what records are).
+"""Pages of a type's read, stored: new versions and link sets into packs, and a staging
+record per object (see ``storage.staging`` for what records are).
+
+Pages are gathered until ``FLUSH_RECORDS`` records (or the end of a stage, or of the
+step's time) and then stored together: the local MongoDB-compatible server pays per
+document and per round trip far more than per byte, so a few large writes beat many
+small ones. The job checkpoints after each flush; a step redelivered after a crash reads
+again the pages of the flush it lost.
 
 Each page is compared with the previous snapshot as it is stored, by looking up the
 page's ids in the previous manifest: an unchanged body or link set is referenced where
@@ -26,6 +32,8 @@ from rewind_snapshotter.snapshot.state import TypeProgress
 
 #: Chunks a page's comparison may fetch before comparing moves to sealing.
 DEDUP_FETCH_LIMIT = 24
+#: Records gathered before they are stored.
+FLUSH_RECORDS = 2500
 
 
 class PageWriter:
@@ -46,6 +54,7 @@ class PageWriter:
         self.object_type: ObjectType = get_type(progress.name)
         self._builder = self._new_builder()
         self._previous: dict[str, ManifestEntry] = {}
+        self._pending: list[StagingRecord] = []
 
     def _new_builder(self) -> PackBuilder:
         return PackBuilder(self._segment, self.object_type.name, tenant_id=self._tenant_id)
@@ -64,7 +73,7 @@ class PageWriter:
                     for link in self.object_type.links
                 }
             records.append(record)
-        await self._flush(records)
+        self._gather(records)
 
     async def delta(
         self, items: Sequence[DeltaItem], reader: TenantReader, *, first_round: bool
@@ -110,7 +119,7 @@ class PageWriter:
                     for name, ops in item.link_ops.items()
                 }
             records.append(record)
-        await self._flush(records)
+        self._gather(records)
 
     async def links(self, link_name: str, targets: Mapping[str, list[str]]) -> None:
         """One link of objects whose bodies come from another read (owners of
@@ -120,7 +129,7 @@ class PageWriter:
             {"o": object_id, "k": LINKS, "L": {link_name: self._set_spec(link_name, ids, None)}}
             for object_id, ids in targets.items()
         ]
-        await self._flush(records)
+        self._gather(records)
 
     # -- records ---------------------------------------------------------------------------
 
@@ -191,8 +200,9 @@ class PageWriter:
         if self._store.chunks.fetched - before > DEDUP_FETCH_LIMIT:
             self.progress.dedup = False
 
-    async def _flush(self, records: list[StagingRecord]) -> None:
-        """Store the page's pack, then its records (which name the pack)."""
+    def _gather(self, records: list[StagingRecord]) -> None:
+        """Keep a page's records for the next flush; its new link sets go to the pack
+        (unchanged ones stay where the previous snapshot stored them)."""
         for record in records:
             for name, spec in (record.get("L") or {}).items():
                 ids = spec.pop("ids", None)
@@ -203,6 +213,15 @@ class PageWriter:
                     spec["p"] = previous.link_packs.get(name)
                 else:
                     self._builder.add_linkset(spec["h"], ids)
+        self._pending.extend(records)
+
+    @property
+    def full(self) -> bool:
+        return len(self._pending) >= FLUSH_RECORDS
+
+    async def flush(self) -> None:
+        """Store the gathered pack, then the records (which name it)."""
+        records, self._pending = self._pending, []
         where: dict[str, str] = {}
         if self._builder:
             where = await self._store.packs.insert(self._builder)
@@ -214,8 +233,9 @@ class PageWriter:
                 if spec.get("h") and spec.get("p") is None:
                     spec["p"] = where.get(spec["h"])
         progress = self.progress
-        await self._store.staging.write(
-            self._segment, progress.name, progress.attempt, progress.revision, records
-        )
-        progress.revision += 1
+        if records:
+            await self._store.staging.write(
+                self._segment, progress.name, progress.attempt, progress.revision, records
+            )
+            progress.revision += 1
         progress.read += sum(1 for record in records if record["k"] == BODY)

@@ -22,8 +22,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import orjson
-
 from rewind_common.registry import ObjectType, get_type
 from rewind_common.storage.manifest import ManifestEntry, Segment
 from rewind_common.storage.packs import LINKSETS, PackBuilder, linkset_digest
@@ -68,7 +66,7 @@ def _from_entry(entry: ManifestEntry, object_type: ObjectType) -> _Fold:
 
 
 class BucketSealer:
-    """Seals one bucket of one type of the new segment."""
+    """Seals buckets of one type of the new segment."""
 
     def __init__(
         self,
@@ -91,8 +89,11 @@ class BucketSealer:
         self.packs: set[str] = set()
         self.manifest_bytes = 0
 
-    async def seal(self, attempt: int, bucket: str) -> int:
-        records = await self._store.staging.records(self._segment, self._type.name, attempt, bucket)
+    async def seal(self, attempt: int, buckets: list[str]) -> int:
+        """Seal some buckets (adjacent ranges of ids); returns the entries written."""
+        records = await self._store.staging.records(
+            self._segment, self._type.name, attempt, buckets
+        )
         grouped = ordered_records(records)
         ids = sorted(grouped)
         needs_previous = not self._full or any("x" in r for r in records)
@@ -100,32 +101,71 @@ class BucketSealer:
         if needs_previous and self._base_chain:
             previous = await self._store.get_entries(self._base_chain, self._type.name, ids)
         builder = PackBuilder(self._segment, self._type.name, tenant_id=self._tenant_id)
-        folded: list[tuple[str, _Fold, ManifestEntry | None]] = []
+        entries: list[ManifestEntry] = []
         for object_id in ids:
             before = previous.get(object_id)
-            fold = _from_entry(before, self._type) if before and not self._full else _Fold()
-            for record in grouped[object_id]:
-                await self._apply(fold, record)
-            folded.append((object_id, fold, before))
-        entries = [
-            entry
-            for object_id, fold, before in folded
-            if (entry := self._entry(object_id, fold, before, builder)) is not None
-        ]
-        where = await self._store.packs.insert(builder) if builder else {}
-        entries = [self._placed(entry, where) for entry in entries]
+            records_of = grouped[object_id]
+            entry = self._direct(object_id, records_of) if before is None else None
+            if entry is None:
+                fold = _from_entry(before, self._type) if before and not self._full else _Fold()
+                for record in records_of:
+                    await self._apply(fold, record)
+                entry = self._entry(object_id, fold, before, builder)
+            if entry is not None:
+                entries.append(entry)
+        if builder:
+            where = await self._store.packs.insert(builder)
+            entries = [self._placed(entry, where) for entry in entries]
+        packs = self.packs
         for entry in entries:
             if entry.pack:
-                self.packs.add(entry.pack)
+                packs.add(entry.pack)
             for name, link_pack in entry.link_packs.items():
                 if link_pack == LINKSETS:
-                    self.packs.add(f"{LINKSETS}:{entry.links.get(name)}")
+                    packs.add(f"{LINKSETS}:{entry.links.get(name)}")
                 elif link_pack:
-                    self.packs.add(link_pack)
+                    packs.add(link_pack)
         if entries:
-            self.manifest_bytes += len(orjson.dumps([entry.to_row() for entry in entries]))
+            before_bytes = self._store.chunks.written_bytes
             await self._store.chunks.write(self._segment, self._type.name, entries)
+            self.manifest_bytes += self._store.chunks.written_bytes - before_bytes
         return len(entries)
+
+    def _direct(self, object_id: str, records: list[StagingRecord]) -> ManifestEntry | None:
+        """The entry of an object read once, whole, with nothing to fold or fetch (most
+        objects of a full read): None when folding is needed."""
+        if len(records) != 1 or not self._full:
+            return None
+        record = records[0]
+        if record["k"] != BODY or "x" in record:
+            return None
+        links: dict[str, str | None] = {}
+        packs: dict[str, str] = {}
+        sizes: dict[str, int] = {}
+        if not record.get("d"):
+            for name, spec in (record.get("L") or {}).items():
+                if "m" in spec:
+                    if spec["m"]:
+                        links[name] = spec["m"]
+                elif "h" in spec:
+                    if spec["h"]:
+                        links[name] = spec["h"]
+                        sizes[name] = int(spec.get("c", 0))
+                        if spec.get("p"):
+                            packs[name] = spec["p"]
+                elif "keep" not in spec:
+                    return None  # additions and removals: fold
+        return ManifestEntry(
+            type=self._type.name,
+            object_id=object_id,
+            version=record["v"],
+            deleted=bool(record.get("d")),
+            display_name=record.get("n"),
+            links=links,
+            pack=record.get("p"),
+            link_packs=packs,
+            link_sizes=sizes,
+        )
 
     async def _apply(self, fold: _Fold, record: StagingRecord) -> None:
         kind = record["k"]

@@ -6,7 +6,7 @@ as plain JSON in the job's checkpoint document.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 #: Phases, in order.
@@ -51,6 +51,13 @@ class TypeProgress:
     dedup: bool = True
     #: Why the type could not be read, when it could not.
     unread_reason: str | None = None
+    #: Sealing: buckets of the type already in the new segment, and whether all are.
+    sealed_buckets: list[str] = field(default_factory=list)
+    sealed: bool = False
+
+    @property
+    def read_done(self) -> bool:
+        return self.stage in (DONE, UNREAD)
 
     def restart(self, method: str) -> None:
         self.method = method
@@ -86,9 +93,6 @@ class SnapshotState:
     started_at: str = ""
     phase: str = READ
     types: dict[str, TypeProgress] = field(default_factory=dict)
-    #: Sealing position: the type being sealed and the buckets of it already sealed.
-    seal_type: int = 0
-    sealed_buckets: list[str] = field(default_factory=list)
     #: Packs the new segment's entries reference (retention keeps them while it lives).
     packs: list[str] = field(default_factory=list)
     manifest_bytes: int = 0
@@ -97,7 +101,22 @@ class SnapshotState:
     warnings: list[dict[str, Any]] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        # Saved after every page: a shallow copy per part, not dataclasses.asdict's
+        # deep walk of every field.
+        data = dict(vars(self))
+        data["types"] = {
+            name: {**vars(progress), "sealed_buckets": list(progress.sealed_buckets)}
+            for name, progress in self.types.items()
+        }
+        merkle = dict(vars(self.merkle))
+        merkle["stack"] = [list(item) for item in self.merkle.stack]
+        merkle["counts"] = dict(self.merkle.counts)
+        merkle["deleted_counts"] = dict(self.merkle.deleted_counts)
+        merkle["link_counts"] = dict(self.merkle.link_counts)
+        data["merkle"] = merkle
+        data["packs"] = list(self.packs)
+        data["warnings"] = [dict(w) for w in self.warnings]
+        return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> SnapshotState:

@@ -1,0 +1,85 @@
+"""Sealing a type as soon as its read is over: while other types are still read, and
+for any type left over once reading ends.
+
+Sealing is repeatable (see ``sealing``), so its checkpoints can be sparse: at most one a
+second, listing the buckets of each type already sealed.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+
+from rewind_common.jobs.runner import StepContext
+from rewind_common.storage.manifest import Segment
+from rewind_common.storage.snapshots import SnapshotStore
+from rewind_snapshotter.snapshot.sealing import BucketSealer
+from rewind_snapshotter.snapshot.state import SnapshotState, TypeProgress
+
+#: Records sealed together: a type read with fewer objects is sealed in one unit.
+SEAL_UNIT = 20_000
+_CHECKPOINT_SECONDS = 1.0
+
+
+def seal_units(buckets: list[str], records: int) -> list[list[str]]:
+    """Buckets sealed together: all of a small type at once, else one at a time."""
+    if records <= SEAL_UNIT:
+        return [buckets] if buckets else []
+    return [[bucket] for bucket in buckets]
+
+
+class SealPhase:
+    def __init__(
+        self,
+        store: SnapshotStore,
+        state: SnapshotState,
+        *,
+        tenant_id: str,
+        context: StepContext,
+        save: Callable[[], Awaitable[None]],
+    ) -> None:
+        self._store = store
+        self._state = state
+        self._tenant_id = tenant_id
+        self._context = context
+        self._save = save
+        self._base_chain = [Segment.from_document(s) for s in state.base_chain]
+        self._saved = time.monotonic()
+
+    async def seal_type(self, progress: TypeProgress) -> bool:
+        """Seal what remains of a type whose read is over; False if time ran out."""
+        state = self._state
+        if progress.sealed:
+            return True
+        buckets = await self._store.staging.buckets(
+            state.snapshot_id, progress.name, progress.attempt
+        )
+        for unit in seal_units(buckets, progress.read):
+            if unit[0] in progress.sealed_buckets:
+                continue
+            sealer = BucketSealer(
+                self._store,
+                tenant_id=self._tenant_id,
+                segment=state.snapshot_id,
+                base_chain=self._base_chain,
+                type_name=progress.name,
+                full=progress.full,
+            )
+            await sealer.seal(progress.attempt, unit)
+            if sealer.packs - set(state.packs):
+                state.packs = sorted(set(state.packs) | sealer.packs)
+            state.manifest_bytes += sealer.manifest_bytes
+            progress.sealed_buckets.extend(unit)
+            if self._context.out_of_time():
+                await self._save()
+                return False
+            await self._maybe_save()
+        progress.sealed = True
+        await self._maybe_save()
+        return True
+
+    async def _maybe_save(self) -> None:
+        if time.monotonic() - self._saved >= _CHECKPOINT_SECONDS:
+            await self._save()
+            self._saved = time.monotonic()
+            await self._context.raise_if_canceled()
