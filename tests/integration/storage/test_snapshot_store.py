@@ -5,9 +5,13 @@ from __future__ import annotations
 import pytest
 
 from rewind_common.domain.hashing import canonical_json, version_hash
+from rewind_common.storage import chunks as chunks_module
+from rewind_common.storage import manifest as manifest_module
+from rewind_common.storage import packs as packs_module
 from rewind_common.storage import snapshots as snapshot_module
 from rewind_common.storage.manifest import ManifestEntry, Segment
 from rewind_common.storage.mongo import Mongo
+from rewind_common.storage.packs import LINKSETS, PackBuilder, linkset_digest
 from rewind_common.storage.snapshots import SnapshotStore, linkset_hash
 
 
@@ -78,9 +82,69 @@ async def test_large_link_sets_are_stored_in_parts(
     mongo: Mongo, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(snapshot_module, "LINKSET_PART_SIZE", 3)
+    monkeypatch.setattr(packs_module, "LINKSET_PART_SIZE", 3)
     store = SnapshotStore(mongo)
     ids = [f"m{i}" for i in range(8)]
     digest = await store.put_linkset(list(reversed(ids)))
     assert digest == linkset_hash(ids)
     assert await store.get_linkset(digest) == sorted(ids)
     assert await store.put_linkset(ids) == digest
+
+
+async def test_segments_span_many_chunks_and_stream_in_id_order(
+    mongo: Mongo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(chunks_module, "CHUNK_ENTRIES", 3)
+    monkeypatch.setattr(manifest_module, "CHUNK_ENTRIES", 3)
+    store = SnapshotStore(mongo)
+    base = Segment("s1", frozenset({"user"}))
+    await store.put_entries("s1", [_entry("user", f"u{i:02d}", f"v{i}") for i in range(10)])
+    changes = Segment("s2", frozenset())
+    await store.put_entries("s2", [_entry("user", "u03", None), _entry("user", "u05", "w5")])
+    chain = [base, changes]
+    assert len(await store.chunks.headers("s1", "user")) == 4
+    ids = [e.object_id async for e in store.iterate_type(chain, "user", after="u01", before="u07")]
+    assert ids == ["u02", "u04", "u05", "u06"]
+    rows = [(row[0], row[1]) async for row, _ in store.iterate_rows(chain, "user")]
+    assert ("u05", "w5") in rows
+    assert "u03" not in dict(rows)
+    digests = [d async for _, d in store.iterate_rows(chain, "user")]
+    assert all(d is not None and len(d) == 32 for d in digests)
+    found = await store.get_entries(chain, "user", ["u03", "u09"], include_tombstones=True)
+    assert found["u03"].tombstone
+    assert found["u09"].version == "v9"
+
+
+async def test_packs_are_read_by_reference_and_by_hash(mongo: Mongo) -> None:
+    store = SnapshotStore(mongo)
+    builder = PackBuilder("snap-1", "group", tenant_id="t1")
+    body = canonical_json({"id": "g1"})
+    builder.add_version(version_hash({"id": "g1"}), body)
+    members = ["u1", "u2"]
+    builder.add_linkset(linkset_digest(members), members)
+    where = await store.packs.insert(builder)
+    assert await store.packs.insert(builder) == where  # a redelivery inserts nothing new
+    digest = version_hash({"id": "g1"})
+    pack = where[digest]
+    assert (await store.packs.versions([(digest, pack)]))[digest] == body
+    assert (await store.packs.versions([(digest, None)]))[digest] == body  # found by scan
+    assert (await store.packs.linksets([(linkset_digest(members), pack)])) == {
+        linkset_digest(members): members
+    }
+    assert await store.new_version_totals("snap-1") == (1, len(body) + 2 * 40)
+    assert LINKSETS not in where.values()
+
+
+async def test_staging_keeps_reading_order_and_splits_big_writes_by_bucket(mongo: Mongo) -> None:
+    store = SnapshotStore(mongo)
+    await store.ensure_indexes()
+    small = [{"o": "b1", "k": "b"}, {"o": "a1", "k": "b"}]
+    await store.staging.write("s1", "user", 0, 0, small)
+    big = [{"o": f"{c}{i}", "k": "b"} for i in range(300) for c in "ab"]
+    await store.staging.write("s1", "user", 0, 1, big)
+    await store.staging.write("s1", "user", 1, 0, [{"o": "a9", "k": "g"}])
+    assert await store.staging.buckets("s1", "user", 0) == ["a", "b"]
+    bucket_a = await store.staging.records("s1", "user", 0, ["a"])
+    assert [r["o"] for r in bucket_a][:2] == ["a1", "a0"]
+    assert len(bucket_a) == 301
+    assert all(r["o"].startswith("a") for r in bucket_a)

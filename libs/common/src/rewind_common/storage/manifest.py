@@ -162,7 +162,7 @@ def chunk_leaf_digests(document: Mapping[str, Any]) -> list[bytes] | None:
 def chunk_rows(document: Mapping[str, Any]) -> list[Any]:
     rows = document.get("e", ())
     if isinstance(rows, bytes):
-        decoded = orjson.loads(rows)
+        decoded = orjson.loads(rows if type(rows) is bytes else bytes(rows))
         return decoded if isinstance(decoded, list) else []
     return list(rows)
 

@@ -123,7 +123,7 @@ class StagingStore:
         ordered: list[StagingRecord] = []
         for document in documents:
             raw = document.get("e", b"")
-            records = orjson.loads(raw) if isinstance(raw, bytes) else list(raw)
+            records = orjson.loads(bytes(raw)) if isinstance(raw, bytes) else list(raw)
             if isinstance(document.get("b"), list):
                 records = [r for r in records if bucket_of(r["o"]) in wanted]
             ordered.extend(records)

@@ -1,0 +1,163 @@
+"""TenantReader against the Graph emulator in this process: every type, the recycle
+bin, links, reads by id, delta rounds and 403s."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from rewind_common.registry import ALL_TYPES, get_type
+from rewind_common.tenant import DeltaExpired, TenantReader, TypeNotReadable
+from rewind_common.tenant.plans import EXPAND_ITEMS
+from tests.integration.snapshotter.support import assert_same_body, comparable, expected_links
+from tests.integration.tenant.emulated import EmulatedTenant
+
+
+@pytest.fixture
+async def tenant() -> AsyncIterator[EmulatedTenant]:
+    emulated = EmulatedTenant()
+    await emulated.generate(users=60, groups=6, membersPerGroup=30)
+    try:
+        yield emulated
+    finally:
+        await emulated.close()
+
+
+async def _everything(reader: TenantReader, type_name: str) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    async for page in reader.pages(type_name):
+        for state in page.states:
+            assert state.object_id not in found
+            found[state.object_id] = state
+    return found
+
+
+async def test_every_type_reads_as_the_emulator_holds_it(tenant: EmulatedTenant) -> None:
+    users = (await tenant.state())["types"]["user"]["active"]
+    await tenant.graph_call("DELETE", f"/users/{users[0]['id']}")
+    state = await tenant.state()
+    async with tenant.graph() as graph:
+        reader = TenantReader(graph)
+        for object_type in ALL_TYPES:
+            found = await _everything(reader, object_type.name)
+            groups = state["types"][object_type.name]
+            assert len(found) == len(groups["active"]) + len(groups["deleted"])
+            for deleted, bodies in ((False, groups["active"]), (True, groups["deleted"])):
+                for body in bodies:
+                    got = found[body["id"]]
+                    assert got.deleted is deleted
+                    want = comparable(object_type.name, body)
+                    if object_type.select:
+                        want = {k: v for k, v in want.items() if k in object_type.select}
+                    assert_same_body(
+                        object_type.name, body["id"], comparable(object_type.name, got.body), want
+                    )
+                    if not deleted:
+                        links = expected_links(state, object_type.name, body["id"])
+                        assert dict(got.links) == links, (object_type.name, body["id"])
+
+
+async def test_links_cut_at_twenty_by_expand_are_read_in_full(tenant: EmulatedTenant) -> None:
+    state = await tenant.state()
+    big = [g for g, links in state["links"]["group"].items() if len(links["members"]) > 20]
+    assert big, "the generated tenant has groups of more than 20 members"
+    async with tenant.graph() as graph:
+        groups = await _everything(TenantReader(graph), "group")
+    for group_id in big:
+        members = groups[group_id].links["members"]
+        assert len(members) > EXPAND_ITEMS
+        assert members == tuple(sorted(state["links"]["group"][group_id]["members"]))
+
+
+async def test_objects_are_read_by_id_live_or_deleted(tenant: EmulatedTenant) -> None:
+    state = await tenant.state()
+    users = [u["id"] for u in state["types"]["user"]["active"][:5]]
+    await tenant.graph_call("DELETE", f"/users/{users[0]}")
+    policies = [p["id"] for p in state["types"]["conditionalAccessPolicy"]["active"][:2]]
+    await tenant.graph_call("DELETE", f"/identity/conditionalAccess/policies/{policies[0]}")
+    assignments = state["types"]["appRoleAssignment"]["active"]
+    async with tenant.graph() as graph:
+        reader = TenantReader(graph)
+        found = await reader.get("user", [*users, "00000000-0000-0000-0000-000000000001"])
+        assert set(found) == set(users)
+        assert found[users[0]].deleted
+        assert found[users[1]].links == expected_links(state, "user", users[1])
+        ca = await reader.get("conditionalAccessPolicy", policies)
+        assert ca[policies[0]].deleted
+        assert not ca[policies[1]].deleted
+        parents = {a["id"]: a["resourceId"] for a in assignments[:2]}
+        by_parent = await reader.get("appRoleAssignment", list(parents), parents=parents)
+        assert set(by_parent) == set(parents)
+        scanned = await reader.get("appRoleAssignment", [assignments[0]["id"]])
+        assert set(scanned) == {assignments[0]["id"]}
+        singleton = await reader.get("authorizationPolicy", ["authorizationPolicy"])
+        assert list(singleton) == ["authorizationPolicy"]
+
+
+async def test_delta_rounds_report_changes_removals_and_links(tenant: EmulatedTenant) -> None:
+    state = await tenant.state()
+    users = [u["id"] for u in state["types"]["user"]["active"]]
+    groups = [g["id"] for g in state["types"]["group"]["active"]]
+    async with tenant.graph() as graph:
+        reader = TenantReader(graph)
+        first = [page async for page in reader.delta("user")]
+        assert sum(len(p.items) for p in first) == len(users)
+        assert first[-1].delta_link is not None
+        assert all(p.next_link for p in first[:-1])
+        managers = {i.object_id: i.link_ops.get("manager") for p in first for i in p.items}
+        with_manager = [u for u, m in state["links"]["user"].items() if m["manager"]]
+        assert managers[with_manager[0]] is not None
+        group_round = [page async for page in reader.delta("group")]
+        latest = await reader.latest_delta_link("user")
+
+        await tenant.graph_call("PATCH", f"/users/{users[1]}", {"jobTitle": "Changed"})
+        await tenant.graph_call("DELETE", f"/users/{users[2]}")
+        await tenant.graph_call("DELETE", f"/users/{users[3]}")
+        await tenant.graph_call("DELETE", f"/directory/deletedItems/{users[3]}")
+        current = set(state["links"]["group"][groups[0]]["members"])
+        joiner = next(u for u in users[4:] if u not in current)
+        member = f"https://graph.microsoft.com/v1.0/directoryObjects/{joiner}"
+        await tenant.graph_call("POST", f"/groups/{groups[0]}/members/$ref", {"@odata.id": member})
+
+        changes = [i async for p in reader.delta("user", first[-1].delta_link) for i in p.items]
+        by_id = {item.object_id: item for item in changes}
+        changed = by_id[users[1]].state
+        assert changed is not None
+        assert changed.body["jobTitle"] == "Changed"
+        assert by_id[users[2]].removed == "changed"
+        assert by_id[users[3]].removed == "deleted"
+        since_latest = [i.object_id async for p in reader.delta("user", latest) for i in p.items]
+        assert set(since_latest) == set(by_id)
+        group_changes = [
+            i async for p in reader.delta("group", group_round[-1].delta_link) for i in p.items
+        ]
+        ops = {i.object_id: i.link_ops for i in group_changes}
+        assert joiner in ops[groups[0]]["members"].added
+
+
+async def test_an_expired_delta_link_says_so(tenant: EmulatedTenant) -> None:
+    async with tenant.graph() as graph:
+        reader = TenantReader(graph)
+        link = [page async for page in reader.delta("group")][-1].delta_link
+        await tenant.control("POST", "/_emulator/reset")
+        with pytest.raises(DeltaExpired) as raised:
+            async for _ in reader.delta("group", link):
+                pass
+    assert raised.value.type_name == "group"
+
+
+@pytest.mark.parametrize("type_name", ["user", "conditionalAccessPolicy", "appRoleAssignment"])
+async def test_a_type_the_credentials_may_not_read_names_itself(
+    tenant: EmulatedTenant, type_name: str
+) -> None:
+    object_type = get_type(type_name)
+    path = object_type.path.replace("{parentId}", "[^/]+")
+    await tenant.fault("GET", path + "$", 403)
+    async with tenant.graph() as graph:
+        reader = TenantReader(graph)
+        with pytest.raises(TypeNotReadable) as raised:
+            await _everything(reader, type_name)
+    assert raised.value.type_name == type_name
+    assert raised.value.cause.status == 403

@@ -1,0 +1,42 @@
+"""How each registry type is read."""
+
+from __future__ import annotations
+
+from rewind_common.registry import get_type
+from rewind_common.tenant import plans
+
+
+def test_delta_selects_the_links_graph_tracks() -> None:
+    user = plans.delta_params(get_type("user"))["$select"].split(",")
+    group = plans.delta_params(get_type("group"))["$select"].split(",")
+    assert user[-1] == "manager"
+    assert group[-2:] == ["members", "owners"]
+    assert plans.delta_params(get_type("application")) == {}
+    assert [link.name for link in plans.links_not_in_delta("application")] == ["owners"]
+    assert plans.links_not_in_delta("group") == ()
+
+
+def test_listings_expand_one_link_and_page_at_graphs_maxima() -> None:
+    group = get_type("group")
+    expanded = plans.expanded_link(group)
+    assert expanded is not None
+    params = plans.list_params(group, expand=expanded)
+    assert params["$expand"] == "members($select=id)"
+    assert params["$top"] == str(plans.EXPAND_PAGE)
+    assert plans.list_params(get_type("user"))["$top"] == "999"
+    assert "$top" not in plans.list_params(get_type("conditionalAccessPolicy"))
+
+
+def test_deleted_items_paths() -> None:
+    assert plans.deleted_path(get_type("user")) == "/directory/deletedItems/microsoft.graph.user"
+    assert (
+        plans.deleted_path(get_type("namedLocation"))
+        == "/identity/conditionalAccess/deletedItems/namedLocations"
+    )
+    assert plans.deleted_item_path(get_type("conditionalAccessPolicy"), "p1") == (
+        "/identity/conditionalAccess/deletedItems/policies/p1"
+    )
+    assert plans.deleted_path(get_type("organization")) is None
+    assert plans.item_path(get_type("appRoleAssignment"), "a1", "sp1") == (
+        "/servicePrincipals/sp1/appRoleAssignedTo/a1"
+    )
