@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
 from celery import Celery
 
 from rewind_common.celery_config import create_celery
+from rewind_common.errors import DependencyUnavailable
 from rewind_common.graph.client import GraphClient, open_graph_client
 from rewind_common.jobs.runner import JobHandler
 from rewind_common.jobs.worker import WorkerContext
@@ -27,6 +29,8 @@ from rewind_common.storage.snapshots import SnapshotStore
 from rewind_common.tasks import Queue, TaskName
 from rewind_differ.handler import DiffHandler, GraphOpener
 from rewind_differ.steps import register_step_task
+
+log = logging.getLogger(__name__)
 
 
 def graph_opener(context: WorkerContext) -> GraphOpener:
@@ -45,12 +49,28 @@ def graph_opener(context: WorkerContext) -> GraphOpener:
     return open_graph
 
 
+_indexes_checked = False
+
+
+async def _ensure_indexes(reports: ReportStore, staging: ReportStaging) -> None:
+    """Create the report indexes once per process. Best effort: a deployment whose
+    MongoDB role may not create indexes has them created by its administrator, and a
+    report must not fail for an index it can do without."""
+    global _indexes_checked
+    if _indexes_checked:
+        return
+    try:
+        await reports.ensure_indexes()
+        await staging.ensure_indexes()
+    except DependencyUnavailable as exc:
+        log.warning("could not create the difference report indexes: %s", exc.message)
+    _indexes_checked = True
+
+
 async def handler_factory(context: WorkerContext, payload: dict[str, Any]) -> JobHandler:
     reports = ReportStore(context.mongo)
     staging = ReportStaging(context.mongo)
-    # Idempotent and cheap next to a report; a fresh database gets its indexes here.
-    await reports.ensure_indexes()
-    await staging.ensure_indexes()
+    await _ensure_indexes(reports, staging)
     return DiffHandler(
         context.settings, SnapshotStore(context.mongo), reports, staging, graph_opener(context)
     )
