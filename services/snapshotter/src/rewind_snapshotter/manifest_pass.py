@@ -55,17 +55,18 @@ class ResumableMerkle(MerkleBuilder):
         self.count += 1
 
 
-def count_row(progress: MerkleProgress, type_name: str, row: list[Any]) -> None:
-    """Count an entry (as its stored row) into the snapshot's counts."""
-    counts = progress.counts
-    counts[type_name] = counts.get(type_name, 0) + 1
-    if row[3]:
-        progress.deleted_counts[type_name] = progress.deleted_counts.get(type_name, 0) + 1
-    links = row[5] or {}
-    sizes = (row[7] if len(row) > 7 else None) or {}
+def count_rows(progress: MerkleProgress, type_name: str, rows: list[list[Any]]) -> None:
+    """Count entries (as their stored rows) into the snapshot's counts."""
+    progress.counts[type_name] = progress.counts.get(type_name, 0) + len(rows)
+    deleted = sum(1 for row in rows if row[3])
+    if deleted:
+        progress.deleted_counts[type_name] = progress.deleted_counts.get(type_name, 0) + deleted
     link_counts = progress.link_counts
     for name, many in _LINKS[type_name]:
-        size = sizes.get(name, 0) if many else (1 if links.get(name) else 0)
+        if many:
+            size = sum((row[7] or {}).get(name, 0) for row in rows if len(row) > 7)
+        else:
+            size = sum(1 for row in rows if (row[5] or {}).get(name))
         if size:
             link_counts[name] = link_counts.get(name, 0) + size
 
@@ -120,11 +121,12 @@ async def _done(
         entries = [ManifestEntry.from_row(type_name, row) for row, _ in batch]
     if on_batch is not None and entries is not None:
         await on_batch(entries)
+    add = builder.add_leaf
     for index, (row, digest) in enumerate(batch):
         if digest is None or recompute:
             entry = entries[index] if entries else ManifestEntry.from_row(type_name, row)
             digest = entry.leaf_digest()
-        builder.add_leaf(digest)
-        count_row(progress, type_name, row)
+        add(digest)
+    count_rows(progress, type_name, [row for row, _ in batch])
     progress.after = batch[-1][0][0]
     progress.stack, progress.count = builder.state(), builder.count

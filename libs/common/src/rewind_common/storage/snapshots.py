@@ -47,6 +47,9 @@ STAGING_COLLECTION = "manifest_staging"
 #: is what retention keeps while a snapshot using the segment remains.
 SEGMENTS_COLLECTION = "manifest_segments"
 
+#: Entries of a chain's newer segments merged in memory by ``iterate_rows``.
+_OVERRIDES_IN_MEMORY = 200_000
+
 __all__ = [
     "LINKSET_PART_SIZE",
     "SnapshotRecord",
@@ -355,8 +358,46 @@ class SnapshotStore:
         after: str | None = None,
     ) -> AsyncGenerator[tuple[list[Any], bytes | None], None]:
         """``iterate_type`` without building entries: each live entry's stored row and
-        Merkle leaf (None when its chunk has none), for passes over whole manifests."""
+        Merkle leaf (None when its chunk has none), for passes over whole manifests.
+
+        The newer segments of a chain are small (what changed), its oldest one holds
+        the type whole: when the newer ones are few enough they are read first and
+        merged into the oldest one's stream, which costs far less per entry than a
+        merge of every stream."""
         segments = segments_for_type(chain, type_name)
+        newer, oldest = segments[:-1], segments[-1]
+        counts = [await self.chunks.count(segment.id, type_name) for segment in newer]
+        if sum(counts) > _OVERRIDES_IN_MEMORY:
+            async for item in self._merged_rows(segments, type_name, after):
+                yield item
+            return
+        overrides: dict[str, tuple[list[Any], bytes | None]] = {}
+        for segment in reversed(newer):  # oldest first: newer segments overwrite
+            async for object_id, row, digest, _ in self.chunks.rows(
+                segment.id, type_name, after=after
+            ):
+                overrides[object_id] = (row, digest)
+        pending = sorted(overrides)
+        index = 0
+        async for object_id, row, digest, _ in self.chunks.rows(oldest.id, type_name, after=after):
+            while index < len(pending) and pending[index] < object_id:
+                found = overrides[pending[index]]
+                index += 1
+                if found[0][1] is not None:
+                    yield found
+            if index < len(pending) and pending[index] == object_id:
+                row, digest = overrides[pending[index]]
+                index += 1
+            if row[1] is not None:
+                yield row, digest
+        for object_id in pending[index:]:
+            found = overrides[object_id]
+            if found[0][1] is not None:
+                yield found
+
+    async def _merged_rows(
+        self, segments: list[Segment], type_name: str, after: str | None
+    ) -> AsyncGenerator[tuple[list[Any], bytes | None], None]:
         streams = [
             _ranked_rows(self.chunks.rows(segment.id, type_name, after=after), rank)
             for rank, segment in enumerate(segments)

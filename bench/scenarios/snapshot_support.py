@@ -1,0 +1,300 @@
+"""What the snapshot benchmarks share: the servers as processes (Graph emulator, Redis,
+the MongoDB-compatible server), a snapshot job driven through ``JobRunner`` in this
+process, and a bare paging client as the baseline.
+
+The baseline reads what a snapshot reads, with the requests a snapshot sends (delta
+rounds with the same ``$select``, the recycle bin, owners of applications and service
+principals, app role assignments 20 service principals to a ``$batch``), over plain
+httpx and stdlib JSON, and keeps nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import gc
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psutil
+import redis.asyncio as aioredis
+from devstack.processes import ManagedProcess, free_port
+from devstack.servers import mongo_server, redis_server
+
+from rewind_common.graph.client import GraphClient
+from rewind_common.ids import new_id
+from rewind_common.jobs.control import JobControl
+from rewind_common.jobs.model import Job, JobKind
+from rewind_common.jobs.runner import JobRunner
+from rewind_common.registry import ALL_TYPES, Listing
+from rewind_common.settings import CredentialKind, Settings, TenantConnection
+from rewind_common.storage.jobs import JobRepository
+from rewind_common.storage.mongo import Mongo
+from rewind_common.storage.snapshots import SnapshotRecord, SnapshotStore
+from rewind_common.tasks import SnapshotPayload
+from rewind_common.tenant import plans
+from rewind_snapshotter.snapshot.handler import SnapshotHandler
+from rewind_snapshotter.worker import GC_THRESHOLD
+
+TENANT_ID = "8b5b1d58-7f0e-4a9b-9a3c-2d4f6e8a1c01"
+
+#: About 100,000 objects shaped like a real tenant: mostly users and groups, some
+#: thousands of service principals (Microsoft's own are in every tenant), grants and app
+#: role assignments generated with them.
+LARGE = {
+    "users": 80_000,
+    "groups": 12_000,
+    "membersPerGroup": 20,
+    "applications": 1_500,
+    "servicePrincipals": 3_000,
+    "conditionalAccessPolicies": 50,
+    "namedLocations": 20,
+    "seed": 1,
+}
+_FIXED = ("membersPerGroup", "seed")
+
+
+def scaled(divisor: int) -> dict[str, int]:
+    return {k: v if k in _FIXED else max(v // divisor, 1) for k, v in LARGE.items()}
+
+
+@dataclass
+class Servers:
+    graph_url: str
+    mongo_url: str
+    redis_url: str
+    emulator: ManagedProcess
+
+
+@contextlib.contextmanager
+def servers() -> Iterator[Servers]:
+    """The emulator, Redis and the MongoDB-compatible server, each a process."""
+    with tempfile.TemporaryDirectory(prefix="snapshot-bench-") as tmp:
+        root = Path(tmp)
+        port = free_port()
+
+        def ready() -> bool:
+            try:
+                answer = httpx.get(f"http://127.0.0.1:{port}/_emulator/config", timeout=1)
+                return answer.status_code == 200
+            except httpx.HTTPError:
+                return False
+
+        emulator = ManagedProcess(
+            "graph-emulator",
+            [sys.executable, "-m", "graph_emulator", "--host", "127.0.0.1", "--port", str(port)],
+            log_path=root / "emulator.log",
+            ready=ready,
+        )
+        mongo_port, redis_port = free_port(), free_port()
+        started = [
+            emulator.start(),
+            mongo_server(mongo_port, root / "mongodb").start(),
+            redis_server(redis_port, root / "redis").start(),
+        ]
+        try:
+            yield Servers(
+                graph_url=f"http://127.0.0.1:{port}/v1.0",
+                mongo_url=f"mongodb://127.0.0.1:{mongo_port}",
+                redis_url=f"redis://127.0.0.1:{redis_port}/0",
+                emulator=emulator,
+            )
+        finally:
+            for process in reversed(started):
+                process.stop()
+
+
+def emulator_call(servers: Servers, method: str, path: str, body: Any = None) -> Any:
+    base = servers.graph_url.rsplit("/v1.0", 1)[0]
+    answer = httpx.request(method, f"{base}{path}", json=body, timeout=600)
+    answer.raise_for_status()
+    return answer.json() if answer.content else None
+
+
+# -- the baseline -------------------------------------------------------------------------
+
+
+async def bare_read(graph_url: str, concurrency: int = 8) -> int:
+    """Read everything a snapshot reads, keeping nothing; returns the objects read."""
+    read = 0
+    semaphore = asyncio.Semaphore(concurrency)
+    async with httpx.AsyncClient(timeout=600) as client:
+
+        async def pages(url: str, params: dict[str, str] | None) -> AsyncIterator[dict[str, Any]]:
+            nonlocal read
+            next_url: str | None = url
+            while next_url:
+                answer = await client.get(next_url, params=params)
+                answer.raise_for_status()
+                body = answer.json()
+                params = None
+                read += len(body.get("value", []))
+                yield body
+                next_url = body.get("@odata.nextLink")
+
+        async def batch(urls: list[str]) -> None:
+            async def one(chunk: list[str]) -> None:
+                async with semaphore:
+                    requests = [
+                        {"id": str(i), "method": "GET", "url": u} for i, u in enumerate(chunk)
+                    ]
+                    answer = await client.post(f"{graph_url}/$batch", json={"requests": requests})
+                    answer.raise_for_status()
+
+            await asyncio.gather(*(one(urls[i : i + 20]) for i in range(0, len(urls), 20)))
+
+        for object_type in ALL_TYPES:
+            if object_type.listing is Listing.SINGLETON:
+                (await client.get(graph_url + object_type.path)).raise_for_status()
+                read += 1
+                continue
+            if object_type.listing is Listing.PER_PARENT:
+                params = {"$select": "id", "$top": str(plans.PARENT_PAGE)}
+                async for page in pages(f"{graph_url}/servicePrincipals", params):
+                    path = object_type.path
+                    await batch([path.replace("{parentId}", sp["id"]) for sp in page["value"]])
+                continue
+            if object_type.delta_path:
+                delta = plans.delta_params(object_type) or None
+                async for _ in pages(graph_url + object_type.delta_path, delta):
+                    pass
+            else:
+                listing = plans.list_params(object_type, expand=plans.expanded_link(object_type))
+                async for _ in pages(graph_url + object_type.path, listing or None):
+                    pass
+            deleted = plans.deleted_path(object_type)
+            if deleted:
+                async for _ in pages(graph_url + deleted, plans.deleted_params(object_type)):
+                    pass
+            untracked = plans.links_not_in_delta(object_type.name) if object_type.delta_path else ()
+            for link in untracked:
+                params = {
+                    "$select": "id",
+                    "$expand": f"{link.navigation}($select=id)",
+                    "$top": str(plans.EXPAND_PAGE),
+                }
+                async for page in pages(graph_url + object_type.path, params):
+                    cut = [o["id"] for o in page["value"] if len(o.get(link.navigation, [])) >= 20]
+                    path = object_type.path
+                    await batch([f"{path}/{i}/{link.navigation}?$select=id&$top=999" for i in cut])
+    return read
+
+
+# -- the snapshot --------------------------------------------------------------------------
+
+
+class PeakMemory:
+    """This process's resident memory, sampled in a thread: the peak above a start."""
+
+    def __init__(self) -> None:
+        self._process = psutil.Process()
+        self._stop = threading.Event()
+        self.start = self.peak = self._process.memory_info().rss
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def _sample(self) -> None:
+        while not self._stop.wait(0.02):
+            self.peak = max(self.peak, self._process.memory_info().rss)
+
+    def __enter__(self) -> PeakMemory:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    @property
+    def growth_mb(self) -> float:
+        return (self.peak - self.start) / 1e6
+
+
+@dataclass
+class Taken:
+    record: SnapshotRecord
+    seconds: float
+    steps: int
+    memory_mb: float
+
+
+async def take_snapshot(servers: Servers, database: str, mode: str | None = None) -> Taken:
+    """One snapshot job, run to its end through ``JobRunner`` as a worker runs it."""
+    tenant = TenantConnection(
+        tenant_id=TENANT_ID, graph_base_url=servers.graph_url, credential=CredentialKind.NONE
+    )
+    settings = Settings(
+        mongo_url=servers.mongo_url,
+        mongo_database=database,
+        redis_url=servers.redis_url,
+        tenants=(tenant,),
+    )
+    mongo = Mongo(servers.mongo_url, database)
+    redis = aioredis.Redis.from_url(servers.redis_url)
+    store = SnapshotStore(mongo)
+    await store.ensure_indexes()
+    jobs = JobRepository(mongo)
+
+    @contextlib.asynccontextmanager
+    async def open_graph(connection: TenantConnection) -> AsyncIterator[GraphClient]:
+        client = GraphClient(connection, timeout_seconds=settings.graph_timeout_seconds)
+        try:
+            yield client
+        finally:
+            await client.close()
+
+    job_id, snapshot_id = new_id(), new_id()
+    await jobs.insert(Job(id=job_id, tenant_id=TENANT_ID, kind=JobKind.SNAPSHOT))
+    payload = SnapshotPayload(
+        job_id=job_id, tenant_id=TENANT_ID, snapshot_id=snapshot_id, mode=mode
+    ).dump()
+    runner = JobRunner(
+        jobs, JobControl(redis), lambda task, message: None, step_seconds=settings.job_step_seconds
+    )
+    handler = SnapshotHandler(settings, store, open_graph)
+    # as the worker does (rewind_snapshotter.worker.main)
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(GC_THRESHOLD, 50, 100)
+    steps = 0
+    try:
+        with PeakMemory() as memory:
+            started = time.perf_counter()
+            while True:
+                steps += 1
+                decision = await runner.run_step(job_id, payload, handler)
+                if not decision.enqueue_again:
+                    break
+            seconds = time.perf_counter() - started
+        record = await store.find(snapshot_id)
+        if record is None:
+            raise RuntimeError(f"the snapshot job {job_id} ended without a snapshot")
+        return Taken(record, seconds, steps, memory.growth_mb)
+    finally:
+        gc.unfreeze()
+        await redis.aclose()
+        await mongo.close()
+
+
+def change_users(servers: Servers, fraction: float, round_number: int) -> int:
+    """Change ``fraction`` of the users (a job title each); returns how many."""
+    base = servers.graph_url
+    changed = 0
+    with httpx.Client(timeout=600) as client:
+        ids: list[str] = []
+        url: str | None = f"{base}/users?$select=id&$top=999"
+        while url:
+            body = client.get(url).raise_for_status().json()
+            ids.extend(user["id"] for user in body["value"])
+            url = body.get("@odata.nextLink")
+        step = max(int(1 / fraction), 1)
+        for user_id in ids[round_number % step :: step]:
+            client.patch(f"{base}/users/{user_id}", json={"jobTitle": f"Title {round_number}"})
+            changed += 1
+    return changed
