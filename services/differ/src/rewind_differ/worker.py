@@ -79,6 +79,14 @@ async def handler_factory(context: WorkerContext, payload: dict[str, Any]) -> Jo
 def create_app(settings: Settings | None = None) -> Celery:
     settings = settings or get_settings()
     app = create_celery("rewind-differ", settings)
+    # Kombu looks for messages a dead worker left unacknowledged only every
+    # interval × throttle seconds (100 by default), whatever the visibility timeout:
+    # look as often as a fifth of the timeout, so a killed worker's report resumes soon.
+    transport = dict(app.conf.broker_transport_options or {})
+    timeout = settings.celery_visibility_timeout_seconds
+    transport["unacked_restore_interval"] = max(1, min(10, timeout // 5))
+    transport["unacked_restore_throttle"] = 1
+    app.conf.broker_transport_options = transport
     register_step_task(app, TaskName.DIFFERENCE_REPORT, settings, handler_factory)
     return app
 
