@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import logging
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import redis.asyncio as aioredis
@@ -150,6 +151,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--schedule", required=True, help="file where beat keeps its state")
     options = parser.parse_args(argv)
+    Path(options.schedule).parent.mkdir(parents=True, exist_ok=True)
     settings = get_settings()
     configure_logging(settings.log_level, settings.log_format)
     app = create_celery("rewind-scheduler", settings)

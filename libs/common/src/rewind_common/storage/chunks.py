@@ -30,7 +30,8 @@ from rewind_common.storage.manifest import (
 from rewind_common.storage.mongo import Document, unavailable
 
 _FETCH_BATCH = 8
-_CACHED_CHUNKS = 256
+#: Chunks kept for lookups (streams do not keep what they read: memory stays flat).
+_CACHED_CHUNKS = 32
 
 
 @dataclass(frozen=True)
@@ -115,7 +116,7 @@ class ChunkStore:
         self._headers[key] = headers
         return headers
 
-    async def _load(self, chunk_ids: Sequence[str]) -> dict[str, _Loaded]:
+    async def _load(self, chunk_ids: Sequence[str], *, keep: bool = True) -> dict[str, _Loaded]:
         found: dict[str, _Loaded] = {}
         missing = []
         for identifier in chunk_ids:
@@ -135,9 +136,10 @@ class ChunkStore:
             for document in documents:
                 loaded = _Loaded(document["t"], chunk_rows(document), chunk_leaf_digests(document))
                 found[str(document["_id"])] = loaded
-                self._chunks[str(document["_id"])] = loaded
-                while len(self._chunks) > _CACHED_CHUNKS:
-                    self._chunks.popitem(last=False)
+                if keep:
+                    self._chunks[str(document["_id"])] = loaded
+                    while len(self._chunks) > _CACHED_CHUNKS:
+                        self._chunks.popitem(last=False)
         return found
 
     async def stream(
@@ -171,7 +173,7 @@ class ChunkStore:
         ]
         for start in range(0, len(wanted), _FETCH_BATCH):
             batch = wanted[start : start + _FETCH_BATCH]
-            loaded = await self._load([h.id for h in batch])
+            loaded = await self._load([h.id for h in batch], keep=False)
             for header in batch:
                 chunk = loaded.get(header.id)
                 if chunk is None:

@@ -43,7 +43,7 @@ LINKSET_PART_SIZE = 20_000
 #: A pack stays far below MongoDB's 16 MB document limit.
 PACK_BYTES = 4_000_000
 _ID_BYTES = 40  # an id in a link set, with BSON overhead
-_REMEMBERED = 100_000
+_REMEMBERED = 20_000
 
 
 def linkset_digest(ids: Sequence[str]) -> str:
