@@ -21,6 +21,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
 from typing import Any
 
+from rewind_common import metrics
 from rewind_common.domain.merkle import chained_root
 from rewind_common.graph.client import GraphClient
 from rewind_common.jobs.model import JobStatus, Progress, utcnow
@@ -178,7 +179,8 @@ class SnapshotHandler:
             unread_types=unread,
         )
         await self._store.put_segment(state.snapshot_id, payload.tenant_id, state.packs, now)
-        await self._store.insert_snapshot(record)
+        if await self._store.insert_snapshot(record):
+            _measure(record, sum(p.logical_bytes for p in state.types.values()))
         summary = {
             "snapshotId": record.id,
             "mode": record.mode,
@@ -192,6 +194,17 @@ class SnapshotHandler:
             counters={k: v for k, v in summary.items() if isinstance(v, int)},
             progress=Progress(done=record.entry_count, total=record.entry_count),
         )
+
+
+def _measure(record: SnapshotRecord, logical_bytes: int) -> None:
+    """The snapshot's figures for Prometheus (once: a redelivered publish inserts nothing)."""
+    tenant = record.tenant_id
+    for type_name, count in record.counts.items():
+        metrics.SNAPSHOT_OBJECTS.labels(tenant, type_name).set(count)
+    metrics.LAST_SNAPSHOT.labels(tenant).set(record.completed_at.timestamp())
+    metrics.SNAPSHOT_STORED_BYTES.labels(tenant).inc(record.stored_bytes)
+    metrics.SNAPSHOT_LOGICAL_BYTES.labels(tenant).inc(logical_bytes)
+    metrics.SNAPSHOT_NEW_VERSIONS.labels(tenant).inc(record.new_versions)
 
 
 def _timed(state: SnapshotState, what: str, began: float) -> None:
