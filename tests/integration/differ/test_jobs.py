@@ -5,8 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from rewind_common.jobs.model import JobStatus
 from rewind_common.storage.report_staging import REPORT_STAGING_COLLECTION
+from rewind_differ import plan
 from tests.integration.differ.support import DiffHarness
 
 
@@ -150,3 +153,17 @@ async def test_a_type_the_credentials_cannot_read_is_skipped_with_a_warning(
     assert [w.type for w in report.job.warnings] == ["application"]
     assert report.record is not None
     assert set(report.record.skipped_types) == {"application"}
+
+
+async def test_large_types_are_staged_in_finer_buckets(
+    differ: DiffHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    snapshot = await _prepared(differ)
+    expected = await _edit(differ)
+    monkeypatch.setattr(plan, "WIDE_BUCKETS_FROM", 10)
+
+    stepped = await differ.diff(snapshot, step_seconds=0.001)
+
+    assert stepped.kinds() == expected
+    staging = differ.base.mongo.db[REPORT_STAGING_COLLECTION]
+    assert await staging.count_documents({}) == 0

@@ -71,7 +71,13 @@ class ComparePhase:
 
     def _current(self, task: TypeTask) -> AsyncGenerator[Item, None]:
         if self._other_chain is None:
-            return staged_items(self._staging, self._state.report_id, task.name, after=task.after)
+            return staged_items(
+                self._staging,
+                self._state.report_id,
+                task.name,
+                after=task.after,
+                width=task.bucket_width,
+            )
         return manifest_items(
             self._store, self._other_chain, task.name, ids=task.ids, after=task.after
         )

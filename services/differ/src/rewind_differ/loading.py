@@ -180,6 +180,7 @@ class LoadPhase:
             states,
             at=utcnow(),
             partial_links=partial_links,
+            width=task.bucket_width,
         )
         task.revision += 1
         self._state.loaded += len(states)

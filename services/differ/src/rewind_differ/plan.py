@@ -6,6 +6,10 @@ from rewind_common.domain.scope import Scope
 from rewind_common.storage.snapshots import SnapshotRecord
 from rewind_differ.state import COMPARE, LOAD, DiffState, TypeTask
 
+#: Above this many objects a type is staged in buckets of two id characters (256 for
+#: GUIDs) rather than one (16).
+WIDE_BUCKETS_FROM = 20_000
+
 
 def plan_report(
     report_id: str,
@@ -33,6 +37,8 @@ def plan_report(
                 )
         if other is not None:
             task.loaded = True
+        if task.ids is None and backup.counts.get(name, 0) > WIDE_BUCKETS_FROM:
+            task.bucket_width = 2
         state.expected += len(task.ids) if task.ids is not None else backup.counts.get(name, 0)
         state.tasks.append(task)
     return state

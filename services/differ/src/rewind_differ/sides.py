@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 from dataclasses import dataclass
 
-from rewind_common.storage.manifest import ManifestEntry, Segment, bucket_of
+from rewind_common.storage.manifest import ManifestEntry, Segment
 from rewind_common.storage.report_staging import (
     Fingerprint,
     ReportStaging,
@@ -60,11 +60,17 @@ async def manifest_items(
 
 
 async def staged_items(
-    staging: ReportStaging, report_id: str, type_name: str, *, after: str | None
+    staging: ReportStaging,
+    report_id: str,
+    type_name: str,
+    *,
+    after: str | None,
+    width: int = 1,
 ) -> AsyncGenerator[Item, None]:
-    """The live objects a report staged for a type, after ``after``, a bucket at a time."""
+    """The live objects a report staged for a type, after ``after``, a bucket at a time
+    (buckets of ``width`` id characters sort like the ids in them)."""
     for bucket in await staging.buckets(report_id, type_name):
-        if after is not None and bucket < bucket_of(after):
+        if after is not None and bucket < after[:width]:
             continue
         for staged in await staging.bucket(report_id, type_name, bucket):
             if after is None or staged.object_id > after:

@@ -26,6 +26,9 @@ class TypeTask:
     #: and where the read resumes (a reader cursor, a nextLink, or the next id chunk).
     stage: str = "main"
     cursor: Any = None
+    #: Characters of the id a staged object is bucketed by: more for larger types, so a
+    #: bucket (what comparing holds in memory) stays small whatever the tenant's size.
+    bucket_width: int = 1
     revision: int = 0
     loaded: bool = False
     #: Comparing: every object id up to this one has been compared.

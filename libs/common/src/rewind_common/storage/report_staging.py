@@ -2,10 +2,11 @@
 
 Graph lists objects in no particular order while a snapshot's manifest is sorted by id,
 so a full report cannot compare page by page without holding the tenant in memory.
-Each page read from Graph is written here instead, split by the first character of its
-object ids (``manifest.bucket_of``, as the snapshotter stages its reads); comparing then
-loads one bucket of one type at a time, sorted, and merge-joins it with the snapshot's
-manifest stream. Memory is bounded by a bucket, never by the tenant.
+Each page read from Graph is written here instead, split into buckets by the first
+character of its object ids (as the snapshotter stages its reads), or the first two for
+large types; comparing then loads one bucket of one type at a time, sorted, and
+merge-joins it with the snapshot's manifest stream. Memory is bounded by a bucket, a
+small slice of a type, never by the tenant.
 
 A staged object keeps what comparing needs: its version hash and link targets (whose
 fingerprints are compared with the manifest entry first, so an unchanged object costs
@@ -36,7 +37,7 @@ from rewind_common.domain.records import LinkValue, ObjectState
 from rewind_common.registry import get_type
 from rewind_common.storage.canonical import canonical_and_hash
 from rewind_common.storage.inserts import insert_ignoring_duplicates
-from rewind_common.storage.manifest import ManifestEntry, bucket_of
+from rewind_common.storage.manifest import ManifestEntry
 from rewind_common.storage.mongo import Document, Mongo, unavailable
 from rewind_common.storage.packs import linkset_digest
 
@@ -180,11 +181,13 @@ class ReportStaging:
         *,
         at: datetime,
         partial_links: bool = False,
+        width: int = 1,
     ) -> int:
-        """Stage one page of states (revision orders pages: a later one wins)."""
+        """Stage one page of states (revision orders pages: a later one wins), bucketed
+        by the first ``width`` characters of their ids."""
         by_bucket: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for state in states:
-            by_bucket[bucket_of(state.object_id)].append(
+            by_bucket[state.object_id[:width]].append(
                 staged_record(state, partial_links=partial_links)
             )
         documents: list[Document] = []
