@@ -9,7 +9,12 @@ from hypothesis import strategies as st
 
 from rewind_common.domain.hashing import canonical_json
 from rewind_common.domain.merkle import MerkleBuilder, merkle_root
-from rewind_common.storage.manifest import ManifestEntry, chunk_document, chunk_entries
+from rewind_common.storage.manifest import (
+    ManifestEntry,
+    chunk_document,
+    chunk_entries,
+    row_leaf_digest,
+)
 from rewind_snapshotter.manifest_pass import ResumableMerkle
 from rewind_snapshotter.snapshot.seal_phase import seal_units
 from rewind_snapshotter.snapshot.state import MerkleProgress, SnapshotState, TypeProgress
@@ -74,7 +79,9 @@ def test_an_entrys_leaf_is_its_canonical_json_and_survives_a_chunk(
     )
     expected = canonical_json(["group", "g1", "v" * 64, deleted, name, dict(sorted(links.items()))])
     assert entry.leaf() == expected
-    assert chunk_entries(chunk_document("s1", "group", [entry])) == [entry]
+    document = chunk_document("s1", "group", [entry.to_row()], [entry.leaf_digest()])
+    assert chunk_entries(document) == [entry]
+    assert row_leaf_digest("group", entry.to_row()) == entry.leaf_digest()
 
 
 def test_small_types_seal_in_one_unit_big_ones_bucket_by_bucket() -> None:

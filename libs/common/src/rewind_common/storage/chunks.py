@@ -65,24 +65,29 @@ class ChunkStore:
         #: Bytes of entries this store wrote (what a snapshot's manifest costs).
         self.written_bytes = 0
 
-    async def write(
+    async def write(self, segment: str, type_name: str, entries: Sequence[ManifestEntry]) -> int:
+        """Store entries (sorted by object id, none stored before at a smaller id in
+        this segment and type) as chunks; idempotent. Returns how many were new."""
+        rows = [entry.to_row() for entry in entries]
+        return await self.write_rows(
+            segment, type_name, rows, [entry.leaf_digest() for entry in entries]
+        )
+
+    async def write_rows(
         self,
         segment: str,
         type_name: str,
-        entries: Sequence[ManifestEntry],
-        rows: Sequence[Any] | None = None,
+        rows: Sequence[Sequence[Any]],
+        digests: Sequence[bytes],
     ) -> int:
-        """Store entries (sorted by object id, none stored before at a smaller id in
-        this segment and type) as chunks; idempotent. Returns how many were new.
-        ``rows`` are the entries' ``to_row()`` when the caller has them already."""
+        """``write`` for entries already as rows, with their Merkle leaves."""
         documents = []
         size = CHUNK_ENTRIES
-        for start in range(0, len(entries), size):
-            part = entries[start : start + size]
-            part_rows = rows[start : start + size] if rows is not None else None
-            document = chunk_document(segment, type_name, part, part_rows)
+        for start in range(0, len(rows), size):
+            part = rows[start : start + size]
+            document = chunk_document(segment, type_name, part, digests[start : start + size])
             self.written_bytes += len(document["e"]) + len(document["lh"])
-            document["_id"] = chunk_id(segment, type_name, part[0].object_id)
+            document["_id"] = chunk_id(segment, type_name, part[0][0])
             documents.append(document)
         self._headers.pop((segment, type_name), None)
         try:
@@ -90,7 +95,7 @@ class ChunkStore:
         except PyMongoError as exc:
             raise unavailable(exc) from exc
         if inserted == len(documents):
-            return len(entries)
+            return len(rows)
         return sum(d["n"] for d in documents[: max(inserted, 0)]) if inserted else 0
 
     async def headers(self, segment: str, type_name: str) -> list[ChunkHeader]:

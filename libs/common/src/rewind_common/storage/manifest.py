@@ -59,14 +59,9 @@ class ManifestEntry:
     def leaf(self) -> bytes:
         """The bytes this entry contributes to the snapshot's Merkle tree: its content,
         never where it is stored. Equal to ``canonical_json`` of the same list."""
-        links = dict(sorted(self.links.items()))
-        value = [self.type, self.object_id, self.version, self.deleted, self.display_name, links]
-        if all(name.isascii() for name in links):
-            try:
-                return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
-            except orjson.JSONEncodeError:
-                pass
-        return canonical_json(value)
+        return leaf_bytes(
+            self.type, self.object_id, self.version, self.deleted, self.display_name, self.links
+        )
 
     def leaf_digest(self) -> bytes:
         """The entry's leaf in the Merkle tree (RFC 6962: SHA-256 of 0x00 and the leaf)."""
@@ -128,23 +123,47 @@ _ROW_FIELDS = ("o", "v", "p", "d", "n", "l", "lp", "lc")
 def chunk_document(
     segment: str,
     type_name: str,
-    entries: Sequence[ManifestEntry],
-    rows: Sequence[Any] | None = None,
+    rows: Sequence[Sequence[Any]],
+    digests: Sequence[bytes],
 ) -> dict[str, Any]:
-    """A chunk of entries sorted by object id; ``o`` (its first id) is its key. The
-    entries are one JSON array in a binary field: the server stores it as it comes
-    instead of walking thousands of small nested values."""
+    """A chunk of entries (as rows) sorted by object id; ``o`` (its first id) is its key.
+    The rows are one JSON array in a binary field: the server stores it as it comes
+    instead of walking thousands of small nested values. ``lh`` holds each entry's
+    Merkle leaf, so a snapshot chained on this segment hashes its manifest without
+    rebuilding entries it did not change (verification recomputes them)."""
     return {
         "seg": segment,
         "t": type_name,
-        "o": entries[0].object_id,
-        "hi": entries[-1].object_id,
-        "n": len(entries),
-        "e": Binary(orjson.dumps(rows if rows is not None else [e.to_row() for e in entries])),
-        # Each entry's Merkle leaf, so a snapshot chained on this segment hashes its
-        # manifest without rebuilding entries it did not change (verify recomputes them).
-        "lh": Binary(b"".join(entry.leaf_digest() for entry in entries)),
+        "o": rows[0][0],
+        "hi": rows[-1][0],
+        "n": len(rows),
+        "e": Binary(orjson.dumps(rows)),
+        "lh": Binary(b"".join(digests)),
     }
+
+
+def leaf_bytes(
+    type_name: str,
+    object_id: str,
+    version: str | None,
+    deleted: bool,
+    display_name: str | None,
+    links: Mapping[str, str | None],
+) -> bytes:
+    """``canonical_json([type, id, version, deleted, display name, links])``: what an
+    entry contributes to the Merkle tree, written by orjson when it writes the same."""
+    value = [type_name, object_id, version, deleted, display_name, dict(sorted(links.items()))]
+    if all(name.isascii() for name in links):
+        try:
+            return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+        except orjson.JSONEncodeError:
+            pass
+    return canonical_json(value)
+
+
+def row_leaf_digest(type_name: str, row: Sequence[Any]) -> bytes:
+    """The Merkle leaf of an entry stored as ``row`` (see ``ManifestEntry.to_row``)."""
+    return leaf_digest(leaf_bytes(type_name, row[0], row[1], bool(row[3]), row[4], row[5] or {}))
 
 
 def leaf_digest(leaf: bytes) -> bytes:

@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import time
@@ -60,10 +61,14 @@ class SnapshotHandler:
         payload = SnapshotPayload.model_validate(context.payload)
         state = await self._load(context, payload)
 
+        saving = asyncio.Lock()
+
         async def save() -> None:
-            context.state.clear()
-            context.state.update(state.to_json())
-            await context.checkpoint()
+            # One save at a time: two in flight could land in the wrong order.
+            async with saving:
+                context.state.clear()
+                context.state.update(state.to_json())
+                await context.checkpoint()
 
         if state.phase == READ:
             began = time.monotonic()

@@ -30,7 +30,7 @@ from rewind_common.storage.snapshots import SnapshotStore
 from rewind_common.tenant import DeltaExpired, TenantReader, TypeNotReadable
 from rewind_common.tenant.plans import links_not_in_delta
 from rewind_snapshotter.snapshot.pipeline import prefetched
-from rewind_snapshotter.snapshot.records import PageWriter
+from rewind_snapshotter.snapshot.records import Batch, PageWriter
 from rewind_snapshotter.snapshot.seal_phase import SealPhase
 from rewind_snapshotter.snapshot.state import (
     DELETED,
@@ -149,36 +149,56 @@ class ReadPhase:
             pages = _pairs(reader.link_pages(name, link, progress.cursor), lambda p: p[1])
         cursor: Any = progress.cursor
         delta_link = progress.delta_link
-        async for page, position in prefetched(pages):
-            if progress.stage == MAIN and progress.method == PAGES:
-                await writer.states(page.states, with_links=True)
-                cursor = position
-            elif progress.stage == MAIN:
-                first = progress.method == DELTA_FIRST
-                await writer.delta(page.items, reader, first_round=first)
-                cursor = page.next_link
-                delta_link = page.delta_link or delta_link
-            elif progress.stage == DELETED:
-                await writer.states(page.states, with_links=False)
-                cursor = position
-            else:
-                targets, following = page
-                await writer.links(links_not_in_delta(name)[0].name, targets)
-                cursor = following
-            last = cursor is None
-            out_of_time = self._context.out_of_time()
-            if last or writer.full or out_of_time:
-                # What is stored is what the checkpoint may claim.
-                await writer.flush()
-                progress.cursor, progress.delta_link = cursor, delta_link
-                if last:
-                    self._advance(progress)
-                await self._stored()
-                if last:
-                    return True
-                if out_of_time:
-                    return False
-            await self._context.raise_if_canceled()
+        in_flight: asyncio.Task[None] | None = None
+
+        async def stored(batch: Batch | None, at: Any, link: str | None) -> None:
+            if batch is not None:
+                await writer.store(batch)
+            progress.cursor, progress.delta_link = at, link
+            await self._stored()
+
+        try:
+            async for page, position in prefetched(pages):
+                if progress.stage == MAIN and progress.method == PAGES:
+                    await writer.states(page.states, with_links=True)
+                    cursor = position
+                elif progress.stage == MAIN:
+                    first = progress.method == DELTA_FIRST
+                    await writer.delta(page.items, reader, first_round=first)
+                    cursor = page.next_link
+                    delta_link = page.delta_link or delta_link
+                elif progress.stage == DELETED:
+                    await writer.states(page.states, with_links=False)
+                    cursor = position
+                else:
+                    targets, following = page
+                    await writer.links(links_not_in_delta(name)[0].name, targets)
+                    cursor = following
+                last = cursor is None
+                out_of_time = self._context.out_of_time()
+                if last or out_of_time:
+                    # What is stored is what the checkpoint may claim.
+                    if in_flight is not None:
+                        await in_flight
+                        in_flight = None
+                    await writer.flush()
+                    progress.cursor, progress.delta_link = cursor, delta_link
+                    if last:
+                        self._advance(progress)
+                    await self._stored()
+                    return last
+                if writer.full:
+                    # Store this batch while the next pages are read; one at a time.
+                    if in_flight is not None:
+                        await in_flight
+                    in_flight = asyncio.create_task(stored(writer.detach(), cursor, delta_link))
+                await self._context.raise_if_canceled()
+            if in_flight is not None:
+                await in_flight
+                in_flight = None
+        finally:
+            if in_flight is not None and not in_flight.done():
+                in_flight.cancel()
         await writer.flush()
         progress.delta_link = delta_link
         self._advance(progress)

@@ -2,10 +2,10 @@
 record per object (see ``storage.staging`` for what records are).
 
 Pages are gathered until ``FLUSH_RECORDS`` records (or the end of a stage, or of the
-step's time) and then stored together: the local MongoDB-compatible server pays per
-document and per round trip far more than per byte, so a few large writes beat many
-small ones. The job checkpoints after each flush; a step redelivered after a crash reads
-again the pages of the flush it lost.
+step's time) and then stored together, while the next pages are read: the local
+MongoDB-compatible server pays per document and per round trip far more than per byte,
+so a few large writes beat many small ones. The job checkpoints after each batch is
+stored; a step redelivered after a crash reads again the pages of the batch it lost.
 
 Each page is compared with the previous snapshot as it is stored, by looking up the
 page's ids in the previous manifest: an unchanged body or link set is referenced where
@@ -18,6 +18,7 @@ each bucket's ids sorted: bodies then wait in staging and only new ones reach a 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from rewind_common.domain.records import ObjectState
@@ -219,23 +220,43 @@ class PageWriter:
     def full(self) -> bool:
         return len(self._pending) >= FLUSH_RECORDS
 
-    async def flush(self) -> None:
-        """Store the gathered pack, then the records (which name it)."""
-        records, self._pending = self._pending, []
+    def detach(self) -> Batch | None:
+        """Take what was gathered, to be stored while the next pages are read."""
+        if not self._pending and not self._builder:
+            return None
+        batch = Batch(self._pending, self._builder, self.progress.revision)
+        self._pending, self._builder = [], self._new_builder()
+        self.progress.revision += 1
+        return batch
+
+    async def store(self, batch: Batch) -> None:
+        """Store a batch's pack, then its records (which name the pack)."""
         where: dict[str, str] = {}
-        if self._builder:
-            where = await self._store.packs.insert(self._builder)
-            self._builder = self._new_builder()
-        for record in records:
+        if batch.builder:
+            where = await self._store.packs.insert(batch.builder)
+        for record in batch.records:
             if "p" in record and record["p"] is None:
                 record["p"] = where.get(record["v"])
             for spec in (record.get("L") or {}).values():
                 if spec.get("h") and spec.get("p") is None:
                     spec["p"] = where.get(spec["h"])
         progress = self.progress
-        if records:
+        if batch.records:
             await self._store.staging.write(
-                self._segment, progress.name, progress.attempt, progress.revision, records
+                self._segment, progress.name, progress.attempt, batch.revision, batch.records
             )
-            progress.revision += 1
-        progress.read += sum(1 for record in records if record["k"] == BODY)
+        progress.read += sum(1 for record in batch.records if record["k"] == BODY)
+
+    async def flush(self) -> None:
+        batch = self.detach()
+        if batch is not None:
+            await self.store(batch)
+
+
+@dataclass
+class Batch:
+    """Pages gathered for one write: their records and the pack of their new content."""
+
+    records: list[StagingRecord]
+    builder: PackBuilder
+    revision: int

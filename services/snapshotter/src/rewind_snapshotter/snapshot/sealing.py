@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rewind_common.registry import ObjectType, get_type
-from rewind_common.storage.manifest import ManifestEntry, Segment
+from rewind_common.storage.manifest import ManifestEntry, Segment, row_leaf_digest
 from rewind_common.storage.packs import LINKSETS, PackBuilder, linkset_digest
 from rewind_common.storage.snapshots import SnapshotStore
 from rewind_common.storage.staging import BODY, GONE, StagingRecord, ordered_records
@@ -101,39 +101,43 @@ class BucketSealer:
         if needs_previous and self._base_chain:
             previous = await self._store.get_entries(self._base_chain, self._type.name, ids)
         builder = PackBuilder(self._segment, self._type.name, tenant_id=self._tenant_id)
-        entries: list[ManifestEntry] = []
+        type_name = self._type.name
+        rows: list[list[Any]] = []
         for object_id in ids:
             before = previous.get(object_id)
             records_of = grouped[object_id]
-            entry = self._direct(object_id, records_of) if before is None else None
-            if entry is None:
+            row = self._direct(object_id, records_of) if before is None else None
+            if row is None:
                 fold = _from_entry(before, self._type) if before and not self._full else _Fold()
                 for record in records_of:
                     await self._apply(fold, record)
                 entry = self._entry(object_id, fold, before, builder)
-            if entry is not None:
-                entries.append(entry)
+                row = entry.to_row() if entry is not None else None
+            if row is not None:
+                rows.append(row)
         if builder:
             where = await self._store.packs.insert(builder)
-            entries = [self._placed(entry, where) for entry in entries]
+            for row in rows:
+                _place(row, where)
         packs = self.packs
-        for entry in entries:
-            if entry.pack:
-                packs.add(entry.pack)
-            for name, link_pack in entry.link_packs.items():
+        for row in rows:
+            if row[2]:
+                packs.add(row[2])
+            for name, link_pack in (row[6] or {}).items():
                 if link_pack == LINKSETS:
-                    packs.add(f"{LINKSETS}:{entry.links.get(name)}")
+                    packs.add(f"{LINKSETS}:{row[5][name]}")
                 elif link_pack:
                     packs.add(link_pack)
-        if entries:
+        if rows:
+            digests = [row_leaf_digest(type_name, row) for row in rows]
             before_bytes = self._store.chunks.written_bytes
-            await self._store.chunks.write(self._segment, self._type.name, entries)
+            await self._store.chunks.write_rows(self._segment, type_name, rows, digests)
             self.manifest_bytes += self._store.chunks.written_bytes - before_bytes
-        return len(entries)
+        return len(rows)
 
-    def _direct(self, object_id: str, records: list[StagingRecord]) -> ManifestEntry | None:
-        """The entry of an object read once, whole, with nothing to fold or fetch (most
-        objects of a full read): None when folding is needed."""
+    def _direct(self, object_id: str, records: list[StagingRecord]) -> list[Any] | None:
+        """The stored row of an object read once, whole, with nothing to fold or fetch
+        (most objects of a full read): None when folding is needed."""
         if len(records) != 1 or not self._full:
             return None
         record = records[0]
@@ -142,7 +146,8 @@ class BucketSealer:
         links: dict[str, str | None] = {}
         packs: dict[str, str] = {}
         sizes: dict[str, int] = {}
-        if not record.get("d"):
+        deleted = bool(record.get("d"))
+        if not deleted:
             for name, spec in (record.get("L") or {}).items():
                 if "m" in spec:
                     if spec["m"]:
@@ -155,17 +160,17 @@ class BucketSealer:
                             packs[name] = spec["p"]
                 elif "keep" not in spec:
                     return None  # additions and removals: fold
-        return ManifestEntry(
-            type=self._type.name,
-            object_id=object_id,
-            version=record["v"],
-            deleted=bool(record.get("d")),
-            display_name=record.get("n"),
-            links=links,
-            pack=record.get("p"),
-            link_packs=packs,
-            link_sizes=sizes,
-        )
+        # ManifestEntry.to_row's layout, without building the entry
+        return [
+            object_id,
+            record["v"],
+            record.get("p"),
+            deleted,
+            record.get("n"),
+            links or None,
+            packs or None,
+            sizes or None,
+        ]
 
     async def _apply(self, fold: _Fold, record: StagingRecord) -> None:
         kind = record["k"]
@@ -277,22 +282,14 @@ class BucketSealer:
             return None
         return entry
 
-    @staticmethod
-    def _placed(entry: ManifestEntry, where: Mapping[str, str]) -> ManifestEntry:
-        """The entry with the packs that sealing itself just wrote."""
-        pack = entry.pack or (where.get(entry.version) if entry.version else None)
-        packs = dict(entry.link_packs)
-        for name, digest in entry.links.items():
-            if name not in packs and digest is not None and digest in where:
-                packs[name] = where[digest]
-        return ManifestEntry(
-            type=entry.type,
-            object_id=entry.object_id,
-            version=entry.version,
-            deleted=entry.deleted,
-            display_name=entry.display_name,
-            links=dict(entry.links),
-            pack=pack,
-            link_packs=packs,
-            link_sizes=dict(entry.link_sizes),
-        )
+
+def _place(row: list[Any], where: Mapping[str, str]) -> None:
+    """Fill in a row the packs that sealing itself just wrote."""
+    if not row[2] and row[1] is not None:
+        row[2] = where.get(row[1])
+    links = row[5] or {}
+    packs = dict(row[6] or {})
+    for name, digest in links.items():
+        if name not in packs and digest is not None and digest in where:
+            packs[name] = where[digest]
+    row[6] = packs or None
