@@ -79,15 +79,20 @@ async def manifest_pass(
     on_batch: BatchHook | None = None,
     *,
     recompute: bool = False,
+    ready: Callable[[str], bool] | None = None,
 ) -> str | None:
     """Advance the pass; the manifest root once every type is done, None when time ran
     out first (``progress`` then says where to resume). ``on_batch`` sees every entry,
-    a batch at a time, before the batch counts as done."""
+    a batch at a time, before the batch counts as done. With ``ready``, the pass also
+    stops before a type that is not ready yet (a snapshot hashes types while it still
+    reads others)."""
     builder = ResumableMerkle()
     builder.restore(progress.stack, progress.count)
     types = [object_type.name for object_type in ALL_TYPES]
     while progress.type_index < len(types):
         type_name = types[progress.type_index]
+        if ready is not None and not ready(type_name):
+            return None
         stream = store.iterate_rows(chain, type_name, after=progress.after)
         batch: list[tuple[list[Any], bytes | None]] = []
         try:

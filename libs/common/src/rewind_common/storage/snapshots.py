@@ -10,12 +10,11 @@ snapshot is never presented as a complete one (retention removes the orphans).
 
 from __future__ import annotations
 
-import heapq
 import json
-from collections.abc import AsyncGenerator, AsyncIterator, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import AsyncGenerator, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any
 
 from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.errors import DuplicateKeyError, PyMongoError
@@ -24,6 +23,7 @@ from rewind_common.errors import NotFound
 from rewind_common.storage.chunks import ChunkStore
 from rewind_common.storage.inserts import insert_ignoring_duplicates
 from rewind_common.storage.manifest import ManifestEntry, Segment, segments_for_type
+from rewind_common.storage.merge import merge, ranked, ranked_rows
 from rewind_common.storage.mongo import (
     Collection,
     Document,
@@ -39,6 +39,7 @@ from rewind_common.storage.packs import (
     linkset_digest,
     linkset_parts,
 )
+from rewind_common.storage.snapshot_record import SnapshotRecord
 from rewind_common.storage.staging import StagingStore
 
 #: Collection of the records of snapshots being taken (see ``storage.staging``).
@@ -57,86 +58,6 @@ __all__ = [
     "StoredVersion",
     "linkset_hash",
 ]
-
-
-@dataclass(frozen=True)
-class SnapshotRecord:
-    """A completed snapshot (DESIGN section 4 and 7)."""
-
-    id: str
-    tenant_id: str
-    job_id: str
-    mode: str
-    #: The job's final status: ``Completed`` or ``Completed with warnings``.
-    status: str
-    created_at: datetime
-    completed_at: datetime
-    chain: list[Segment]
-    counts: dict[str, int]
-    deleted_counts: dict[str, int]
-    link_counts: dict[str, int]
-    entry_count: int
-    new_versions: int
-    stored_bytes: int
-    manifest_root: str
-    merkle_root: str
-    previous_root: str | None
-    previous_snapshot_id: str | None
-    delta_links: dict[str, str] = field(default_factory=dict)
-    warnings: list[dict[str, Any]] = field(default_factory=list)
-    #: Types the credentials could not read: absent from this snapshot, not empty.
-    unread_types: list[str] = field(default_factory=list)
-
-    def to_document(self) -> Document:
-        return {
-            "_id": self.id,
-            "tenantId": self.tenant_id,
-            "jobId": self.job_id,
-            "mode": self.mode,
-            "status": self.status,
-            "createdAt": self.created_at,
-            "completedAt": self.completed_at,
-            "chain": [segment.to_document() for segment in self.chain],
-            "counts": self.counts,
-            "deletedCounts": self.deleted_counts,
-            "linkCounts": self.link_counts,
-            "entryCount": self.entry_count,
-            "newVersions": self.new_versions,
-            "storedBytes": self.stored_bytes,
-            "manifestRoot": self.manifest_root,
-            "merkleRoot": self.merkle_root,
-            "previousRoot": self.previous_root,
-            "previousSnapshotId": self.previous_snapshot_id,
-            "deltaLinks": self.delta_links,
-            "warnings": self.warnings,
-            "unreadTypes": self.unread_types,
-        }
-
-    @classmethod
-    def from_document(cls, document: Mapping[str, Any]) -> SnapshotRecord:
-        return cls(
-            id=document["_id"],
-            tenant_id=document["tenantId"],
-            job_id=document["jobId"],
-            mode=document["mode"],
-            status=document.get("status", "Completed"),
-            created_at=document["createdAt"],
-            completed_at=document["completedAt"],
-            chain=[Segment.from_document(s) for s in document["chain"]],
-            counts=dict(document.get("counts", {})),
-            deleted_counts=dict(document.get("deletedCounts", {})),
-            link_counts=dict(document.get("linkCounts", {})),
-            entry_count=int(document.get("entryCount", 0)),
-            new_versions=int(document.get("newVersions", 0)),
-            stored_bytes=int(document.get("storedBytes", 0)),
-            manifest_root=document["manifestRoot"],
-            merkle_root=document["merkleRoot"],
-            previous_root=document.get("previousRoot"),
-            previous_snapshot_id=document.get("previousSnapshotId"),
-            delta_links=dict(document.get("deltaLinks", {})),
-            warnings=list(document.get("warnings", [])),
-            unread_types=list(document.get("unreadTypes", [])),
-        )
 
 
 @dataclass(frozen=True)
@@ -337,11 +258,11 @@ class SnapshotStore:
         of the chain's segments in which the newest segment's entry wins."""
         segments = segments_for_type(chain, type_name)
         streams = [
-            _ranked(self.chunks.stream(segment.id, type_name, after=after, before=before), rank)
+            ranked(self.chunks.stream(segment.id, type_name, after=after, before=before), rank)
             for rank, segment in enumerate(segments)
         ]
         previous: str | None = None
-        async for object_id, _rank, entry in _merge(streams):
+        async for object_id, _rank, entry in merge(streams):
             if object_id == previous:
                 continue  # an older segment's entry for an object already emitted
             previous = object_id
@@ -399,11 +320,11 @@ class SnapshotStore:
         self, segments: list[Segment], type_name: str, after: str | None
     ) -> AsyncGenerator[tuple[list[Any], bytes | None], None]:
         streams = [
-            _ranked_rows(self.chunks.rows(segment.id, type_name, after=after), rank)
+            ranked_rows(self.chunks.rows(segment.id, type_name, after=after), rank)
             for rank, segment in enumerate(segments)
         ]
         previous: str | None = None
-        async for object_id, _rank, item in _merge(streams):
+        async for object_id, _rank, item in merge(streams):
             if object_id == previous:
                 continue
             previous = object_id
@@ -502,37 +423,3 @@ class SnapshotStore:
             await self._holds.delete_one({"_id": snapshot_id})
         except PyMongoError as exc:
             raise unavailable(exc) from exc
-
-
-async def _ranked(
-    stream: AsyncIterator[ManifestEntry], rank: int
-) -> AsyncIterator[tuple[str, int, ManifestEntry]]:
-    async for entry in stream:
-        yield entry.object_id, rank, entry
-
-
-async def _ranked_rows(
-    stream: AsyncIterator[tuple[str, list[Any], bytes | None, str]], rank: int
-) -> AsyncIterator[tuple[str, int, tuple[list[Any], bytes | None]]]:
-    async for object_id, row, digest, _type in stream:
-        yield object_id, rank, (row, digest)
-
-
-T = TypeVar("T")
-
-
-async def _merge(
-    streams: list[AsyncIterator[tuple[str, int, T]]],
-) -> AsyncIterator[tuple[str, int, T]]:
-    """Merge sorted async streams of (object id, rank, item) by (object id, rank)."""
-    heap: list[tuple[str, int, int, T]] = []
-    for index, stream in enumerate(streams):
-        first = await anext(stream, None)
-        if first is not None:
-            heapq.heappush(heap, (first[0], first[1], index, first[2]))
-    while heap:
-        object_id, rank, index, entry = heapq.heappop(heap)
-        yield object_id, rank, entry
-        following = await anext(streams[index], None)
-        if following is not None:
-            heapq.heappush(heap, (following[0], following[1], index, following[2]))

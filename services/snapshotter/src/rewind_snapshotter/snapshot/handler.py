@@ -29,12 +29,11 @@ from rewind_common.jobs.model import JobStatus, Progress, utcnow
 from rewind_common.jobs.runner import Outcome, StepContext
 from rewind_common.registry import ALL_TYPES
 from rewind_common.settings import Settings, TenantConnection
-from rewind_common.storage.manifest import Segment
 from rewind_common.storage.snapshots import SnapshotRecord, SnapshotStore
 from rewind_common.tasks import SnapshotPayload
 from rewind_common.tenant import TenantReader
 from rewind_snapshotter.manifest_pass import manifest_pass
-from rewind_snapshotter.snapshot.plan import INCREMENTAL, plan_snapshot
+from rewind_snapshotter.snapshot.plan import plan_snapshot
 from rewind_snapshotter.snapshot.reading import ReadPhase
 from rewind_snapshotter.snapshot.seal_phase import SealPhase
 from rewind_snapshotter.snapshot.state import (
@@ -43,6 +42,7 @@ from rewind_snapshotter.snapshot.state import (
     READ,
     SEAL,
     SnapshotState,
+    chain_of,
 )
 
 log = logging.getLogger(__name__)
@@ -90,7 +90,7 @@ class SnapshotHandler:
             began = time.monotonic()
             await context.status(JobStatus.IN_PROGRESS)
             root = await manifest_pass(
-                self._store, _chain(state), state.merkle, context.out_of_time
+                self._store, chain_of(state), state.merkle, context.out_of_time
             )
             if root is None:
                 await save()
@@ -168,7 +168,7 @@ class SnapshotHandler:
             status=status.value,
             created_at=datetime.fromisoformat(state.started_at) if state.started_at else now,
             completed_at=now,
-            chain=_chain(state),
+            chain=chain_of(state),
             counts=counts,
             deleted_counts=dict(merkle.deleted_counts),
             link_counts=dict(merkle.link_counts),
@@ -215,11 +215,3 @@ def _measure(record: SnapshotRecord, logical_bytes: int) -> None:
 def _timed(state: SnapshotState, what: str, began: float) -> None:
     """Log how long the last stretch of a phase took (its last step when it took several)."""
     log.info("snapshot %s %s in %.2fs", state.snapshot_id, what, time.monotonic() - began)
-
-
-def _chain(state: SnapshotState) -> list[Segment]:
-    full_types = frozenset(name for name, progress in state.types.items() if progress.full)
-    segment = Segment(state.snapshot_id, full_types)
-    if state.mode == INCREMENTAL:
-        return [*(Segment.from_document(s) for s in state.base_chain), segment]
-    return [segment]

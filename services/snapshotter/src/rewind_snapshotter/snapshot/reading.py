@@ -29,6 +29,7 @@ from rewind_common.storage.manifest import Segment
 from rewind_common.storage.snapshots import SnapshotStore
 from rewind_common.tenant import DeltaExpired, TenantReader, TypeNotReadable
 from rewind_common.tenant.plans import links_not_in_delta
+from rewind_snapshotter.manifest_pass import manifest_pass
 from rewind_snapshotter.snapshot.pipeline import prefetched
 from rewind_snapshotter.snapshot.records import Batch, PageWriter
 from rewind_snapshotter.snapshot.seal_phase import SealPhase
@@ -43,6 +44,7 @@ from rewind_snapshotter.snapshot.state import (
     UNREAD,
     SnapshotState,
     TypeProgress,
+    chain_of,
 )
 
 log = logging.getLogger(__name__)
@@ -73,6 +75,7 @@ class ReadPhase:
         self._last_progress = 0.0
         self._pages = 0
         self._sealing = SealPhase(store, state, tenant_id=tenant_id, context=context, save=save)
+        self._hashing = asyncio.Lock()
 
     async def run(self) -> bool:
         """Read until every type is done (True) or the step's time is up (False). A
@@ -92,11 +95,27 @@ class ReadPhase:
                 log.debug("%s read for %.2fs", progress.name, time.monotonic() - began)
                 if progress.read_done and not self._context.out_of_time():
                     await self._sealing.seal_type(progress)
+                    await self._hash_sealed()
 
         async with asyncio.TaskGroup() as group:
             for progress in pending:
                 group.create_task(one(progress))
         return all(p.stage in (DONE, UNREAD) for p in self._state.types.values())
+
+    async def _hash_sealed(self) -> None:
+        """Move the Merkle pass over the types sealed so far, in registry order, while
+        other types are still read (one pass at a time)."""
+        if self._hashing.locked():
+            return
+        async with self._hashing:
+            types = self._state.types
+            await manifest_pass(
+                self._store,
+                chain_of(self._state),
+                self._state.merkle,
+                self._context.out_of_time,
+                ready=lambda name: types[name].sealed,
+            )
 
     async def _read_type(self, progress: TypeProgress) -> None:
         restarted = False

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from rewind_common.storage.manifest import Segment
+
 #: Phases, in order.
 PLAN = "plan"
 READ = "read"
@@ -132,3 +134,13 @@ class SnapshotState:
     @property
     def objects_read(self) -> int:
         return sum(progress.read for progress in self.types.values())
+
+
+def chain_of(state: SnapshotState) -> list[Segment]:
+    """The new snapshot's manifest chain: the base's chain and the new segment when
+    incremental, the new segment alone when full."""
+    full_types = frozenset(name for name, progress in state.types.items() if progress.full)
+    segment = Segment(state.snapshot_id, full_types)
+    if state.mode == "incremental":
+        return [*(Segment.from_document(s) for s in state.base_chain), segment]
+    return [segment]
