@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from collections.abc import Mapping
 from typing import Any
 
+import redis
 import redis.asyncio as aioredis
 from celery import Celery
 from celery.exceptions import Reject
@@ -31,6 +33,7 @@ from rewind_common.errors import DependencyUnavailable
 from rewind_common.jobs.messages import StatusMessage
 from rewind_common.jobs.model import Job
 from rewind_common.logging import configure_logging
+from rewind_common.metrics import JOB_DURATION, JOBS, QUEUE_DEPTH, serve_metrics
 from rewind_common.settings import Settings, get_settings
 from rewind_common.storage.jobs import JobRepository
 from rewind_common.storage.mongo import Mongo
@@ -57,16 +60,59 @@ class StatusRecorder:
         ``DependencyUnavailable`` when MongoDB cannot be reached (nothing was applied).
         """
         message = StatusMessage.model_validate(payload)
-        job = await self._jobs.apply(message)
-        if job is None:
+        applied = await self._jobs.apply_message(message)
+        if applied is None:
             log.warning("status message for unknown job %s dropped", message.job_id)
             return None
+        job = applied.job
+        if applied.status_changed and job.status.terminal:
+            count_finished(job)
         try:
             await self._events.publish(job_json(job))
         except DependencyUnavailable as exc:
             # Listeners re-read the job when their stream is idle; nothing is lost.
             log.warning("could not announce job %s: %s", job.id, exc.message)
         return job
+
+
+def count_finished(job: Job) -> None:
+    """Count a job that just reached its final status (the recorder sees each once)."""
+    JOBS.labels(job.kind.value, job.status.value).inc()
+    if job.finished_at is not None:
+        seconds = (job.finished_at - job.created_at).total_seconds()
+        JOB_DURATION.labels(job.kind.value).observe(max(seconds, 0.0))
+
+
+class QueueDepthSampler:
+    """Samples how many messages wait in each queue, for ``rewind_queue_depth``."""
+
+    def __init__(self, redis_url: str, interval_seconds: float = 15.0) -> None:
+        self._redis_url = redis_url
+        self._interval = interval_seconds
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="queue-depth", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def sample(self, client: redis.Redis) -> None:
+        for queue in Queue:
+            QUEUE_DEPTH.labels(queue.value).set(int(client.llen(queue.value)))
+
+    def _run(self) -> None:
+        client = redis.Redis.from_url(self._redis_url, socket_timeout=5)
+        try:
+            while not self._stop.is_set():
+                try:
+                    self.sample(client)
+                except redis.RedisError as exc:
+                    log.debug("queue depth not sampled: %s", exc)
+                self._stop.wait(self._interval)
+        finally:
+            client.close()
 
 
 class _Runtime:
@@ -153,9 +199,13 @@ def create_recorder_app(settings: Settings) -> Celery:
         runtime.stopping = True
 
     def _stopped(**_: Any) -> None:
+        sampler.stop()
         runtime.close()
 
+    sampler = QueueDepthSampler(settings.redis_url.get_secret_value())
+
     def _ready(**_: Any) -> None:
+        sampler.start()
         log.info("status recorder ready, consuming %s", Queue.JOB_STATUS.value)
 
     worker_shutting_down.connect(_stopping, weak=False)
@@ -168,6 +218,7 @@ def main() -> None:
     settings = get_settings()
     configure_logging(settings.log_level, settings.log_format)
     app = create_recorder_app(settings)
+    serve_metrics(settings.metrics_port)
     app.worker_main(
         [
             "worker",

@@ -3,6 +3,7 @@ recorder applying workers' status messages, plus each job's resumable checkpoint
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -30,6 +31,13 @@ from rewind_common.storage.mongo import (
 
 #: A job keeps at most this many warnings; more are counted in ``counters.warningsDropped``.
 MAX_WARNINGS = 1000
+
+
+@dataclass(frozen=True)
+class AppliedMessage:
+    job: Job
+    #: True when this message moved the job to its status (not a duplicate or late one).
+    status_changed: bool
 
 
 def job_to_document(job: Job) -> Document:
@@ -112,7 +120,13 @@ class JobRepository:
 
     async def apply(self, message: StatusMessage) -> Job | None:
         """Apply one status message; returns the job as it now is, or None if the job is
-        unknown. Idempotent and order-safe:
+        unknown (see ``apply_message``)."""
+        applied = await self.apply_message(message)
+        return applied.job if applied else None
+
+    async def apply_message(self, message: StatusMessage) -> AppliedMessage | None:
+        """Apply one status message; returns the job as it now is and whether this message
+        changed its status, or None if the job is unknown. Idempotent and order-safe:
 
         - status, progress, counters and result change only when the message's sequence
           number is newer than the last applied one and the transition is allowed
@@ -126,7 +140,8 @@ class JobRepository:
                 return None
             job = document_to_job(current)
             update: dict[str, Any] = {}
-            if message.seq > job.last_seq and can_transition(job.status, message.status):
+            moves = message.seq > job.last_seq and can_transition(job.status, message.status)
+            if moves:
                 update.update(self._status_fields(job, message))
             fresh = self._new_warnings(job, message)
             room = max(MAX_WARNINGS - len(job.warnings), 0)
@@ -138,7 +153,7 @@ class JobRepository:
                 counters["warningsDropped"] = counters.get("warningsDropped", 0) + dropped
                 update["counters"] = counters
             if not update:
-                return job
+                return AppliedMessage(job, status_changed=False)
             operation: dict[str, Any] = {}
             warnings = update.pop("warnings", None)
             if update:
@@ -152,7 +167,10 @@ class JobRepository:
             )
         except PyMongoError as exc:
             raise unavailable(exc) from exc
-        return document_to_job(document) if document else None
+        if document is None:
+            return None
+        updated = document_to_job(document)
+        return AppliedMessage(updated, status_changed=moves and updated.last_seq == message.seq)
 
     @staticmethod
     def _status_fields(job: Job, message: StatusMessage) -> dict[str, Any]:
