@@ -8,7 +8,7 @@ from rewind_differ.state import COMPARE, LOAD, DiffState, TypeTask
 
 #: Above this many objects a type is staged in buckets of two id characters (256 for
 #: GUIDs) rather than one (16).
-WIDE_BUCKETS_FROM = 5_000
+WIDE_BUCKETS_FROM = 20_000
 
 
 def plan_report(
