@@ -15,15 +15,14 @@ import contextlib
 import gc
 import sys
 import tempfile
-import threading
 import time
+import tracemalloc
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
-import psutil
 import redis.asyncio as aioredis
 from devstack.processes import ManagedProcess, free_port
 from devstack.servers import mongo_server, redis_server
@@ -191,29 +190,26 @@ async def bare_read(graph_url: str, concurrency: int = 8) -> int:
 
 
 class PeakMemory:
-    """This process's resident memory, sampled in a thread: the peak above a start."""
+    """The most memory Python held during a block, above what it held before it
+    (tracemalloc: resident memory does not shrink after a first run, so it cannot tell
+    one run's needs from another's)."""
 
-    def __init__(self) -> None:
-        self._process = psutil.Process()
-        self._stop = threading.Event()
-        self.start = self.peak = self._process.memory_info().rss
-        self._thread = threading.Thread(target=self._sample, daemon=True)
-
-    def _sample(self) -> None:
-        while not self._stop.wait(0.02):
-            self.peak = max(self.peak, self._process.memory_info().rss)
+    def __init__(self, enabled: bool) -> None:
+        self._enabled = enabled
+        self.growth_mb = 0.0
 
     def __enter__(self) -> PeakMemory:
-        self._thread.start()
+        if self._enabled:
+            gc.collect()
+            tracemalloc.start()
+            self._start = tracemalloc.get_traced_memory()[0]
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
-
-    @property
-    def growth_mb(self) -> float:
-        return (self.peak - self.start) / 1e6
+        if self._enabled:
+            peak = tracemalloc.get_traced_memory()[1]
+            tracemalloc.stop()
+            self.growth_mb = (peak - self._start) / 1e6
 
 
 @dataclass
@@ -224,8 +220,11 @@ class Taken:
     memory_mb: float
 
 
-async def take_snapshot(servers: Servers, database: str, mode: str | None = None) -> Taken:
-    """One snapshot job, run to its end through ``JobRunner`` as a worker runs it."""
+async def take_snapshot(
+    servers: Servers, database: str, mode: str | None = None, *, trace_memory: bool = False
+) -> Taken:
+    """One snapshot job, run to its end through ``JobRunner`` as a worker runs it (with
+    ``trace_memory``, slower, also the most memory it needed)."""
     tenant = TenantConnection(
         tenant_id=TENANT_ID, graph_base_url=servers.graph_url, credential=CredentialKind.NONE
     )
@@ -264,7 +263,7 @@ async def take_snapshot(servers: Servers, database: str, mode: str | None = None
     gc.set_threshold(GC_THRESHOLD, 50, 100)
     steps = 0
     try:
-        with PeakMemory() as memory:
+        with PeakMemory(trace_memory) as memory:
             started = time.perf_counter()
             while True:
                 steps += 1
