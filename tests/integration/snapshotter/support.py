@@ -83,7 +83,14 @@ class Harness:
         *,
         max_steps: int = 500,
     ) -> tuple[Job, int]:
-        job = Job(id=str(payload["jobId"]), tenant_id=TENANT_ID, kind=kind, created_by="test")
+        parameters = {"snapshotId": payload["snapshotId"]} if "snapshotId" in payload else {}
+        job = Job(
+            id=str(payload["jobId"]),
+            tenant_id=TENANT_ID,
+            kind=kind,
+            created_by="test",
+            parameters=parameters,
+        )
         await self.jobs.insert(job)
         runner = JobRunner(
             self.jobs, self.control, self.recorder, step_seconds=self.settings.job_step_seconds

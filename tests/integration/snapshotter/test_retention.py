@@ -9,6 +9,7 @@ from rewind_common.jobs.model import JobStatus, utcnow
 from rewind_common.settings import RetentionPolicy
 from rewind_common.storage.mongo import Collection
 from tests.integration.snapshotter.support import Harness
+from tests.integration.tenant.emulated import TENANT_ID
 
 
 async def _age(harness: Harness, snapshot_id: str, days: float) -> None:
@@ -103,3 +104,37 @@ async def _assert_no_garbage(harness: Harness) -> None:
     assert stored == referenced
     staging = harness.mongo.db["manifest_staging"]
     assert await staging.count_documents({}) == 0
+
+
+async def test_what_a_canceled_snapshot_left_is_removed_after_a_while(harness: Harness) -> None:
+    await harness.emulator.generate()
+    _, kept = await harness.snapshot()
+    assert kept is not None
+
+    async def cancel_on_second_step(step: int) -> None:
+        if step == 1:
+            job = (await harness.jobs.page(TENANT_ID))[0][0]
+            await harness.control.request_cancel(job.id)
+
+    harness.before_step = cancel_on_second_step
+    canceled, record = await harness.snapshot("full", step_seconds=0.001)
+    harness.before_step = None
+    assert canceled.status is JobStatus.CANCELED
+    assert record is None
+    orphan = canceled.parameters["snapshotId"]
+    packs = harness.mongo.collection(Collection.VERSIONS)
+    staging = harness.mongo.db["manifest_staging"]
+    assert await staging.count_documents({"seg": orphan}) > 0
+
+    job = await harness.retention()  # too recent: kept, the job may yet be retried
+    assert job.result["segmentsDeleted"] == 0
+    assert await staging.count_documents({"seg": orphan}) > 0
+
+    await harness.mongo.collection(Collection.JOBS).update_one(
+        {"_id": canceled.id}, {"$set": {"finishedAt": utcnow() - timedelta(hours=2)}}
+    )
+    job = await harness.retention()
+    assert job.result["segmentsDeleted"] == 1
+    assert await staging.count_documents({"seg": orphan}) == 0
+    assert await packs.count_documents({"firstSnapshot": orphan}) == 0
+    assert (await harness.verify(kept.id)).status is JobStatus.COMPLETED
