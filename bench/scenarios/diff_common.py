@@ -6,19 +6,16 @@ handlers run in this process through ``JobRunner``, exactly as a worker runs the
 from __future__ import annotations
 
 import contextlib
-import gc
 import random
 import sys
 import tempfile
-import threading
 import time
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
-import psutil
 import redis.asyncio as aioredis
 from devstack.processes import ManagedProcess, free_port
 from devstack.servers import mongo_server, redis_server
@@ -57,37 +54,6 @@ _FIXED = ("membersPerGroup", "seed")
 
 def scaled(divisor: int) -> dict[str, int]:
     return {key: value if key in _FIXED else value // divisor for key, value in LARGE.items()}
-
-
-class PeakMemory:
-    """This process's peak resident memory while the block runs, sampled every 50 ms."""
-
-    def __init__(self) -> None:
-        self._process = psutil.Process()
-        self.baseline = 0
-        self.peak = 0
-        self._stop = threading.Event()
-
-    def _sample(self) -> None:
-        while not self._stop.is_set():
-            self.peak = max(self.peak, self._process.memory_info().rss)
-            self._stop.wait(0.05)
-
-    @contextlib.contextmanager
-    def watching(self) -> Iterator[PeakMemory]:
-        gc.collect()
-        self.baseline = self.peak = self._process.memory_info().rss
-        thread = threading.Thread(target=self._sample, daemon=True)
-        thread.start()
-        try:
-            yield self
-        finally:
-            self._stop.set()
-            thread.join()
-
-    @property
-    def growth_mb(self) -> float:
-        return (self.peak - self.baseline) / 1e6
 
 
 @dataclass
