@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
@@ -137,18 +138,24 @@ async def test_cancel_ends_the_job_between_units_and_keeps_what_was_done(
     assert handler.applied == [0, 1, 2]
 
 
-async def test_a_held_lease_drops_a_duplicate_delivery(
+async def test_a_held_lease_sends_the_delivery_again_once_the_lease_could_lapse(
     parts: tuple[JobRepository, JobControl],
 ) -> None:
+    # The lease may belong to a worker killed with SIGKILL: dropping this delivery could
+    # leave the job in progress forever, so it is sent again instead.
     jobs, control = parts
     await jobs.insert(Job(id="j3", tenant_id=TENANT, kind=JobKind.SNAPSHOT))
-    assert await control.acquire_lease("j3", 60_000)
+    assert await control.acquire_lease("j3", 3_000)
     handler = CountingHandler(total=1, units_per_step=1)
-    decision = await JobRunner(jobs, control, Recorder(), step_seconds=60).run_step(
-        "j3", {}, handler
-    )
-    assert not decision.enqueue_again
+    runner = JobRunner(jobs, control, Recorder(), step_seconds=60, lease_seconds=3)
+    decision = await runner.run_step("j3", {}, handler)
+    assert decision.enqueue_again
+    assert 0.5 < decision.delay <= 3.5
     assert handler.applied == []
+
+    await asyncio.sleep(decision.delay)
+    assert not (await runner.run_step("j3", {}, handler)).enqueue_again
+    assert handler.applied == [0]
 
 
 async def test_errors_fail_the_job_with_their_code(

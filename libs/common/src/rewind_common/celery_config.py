@@ -39,6 +39,12 @@ def celery_config(settings: Settings, *, visibility_timeout: int | None = None) 
         "broker_connection_max_retries": None,
         "broker_transport_options": {
             "visibility_timeout": timeout,
+            # Kombu looks for messages a killed worker left unacknowledged only every
+            # interval × throttle seconds (100 by default) whatever the visibility
+            # timeout: look every fifth of the timeout, so a killed worker's job resumes
+            # soon after it.
+            "unacked_restore_interval": max(1, min(10, timeout // 5)),
+            "unacked_restore_throttle": 1,
             # Deliver the status queue and job queues fairly, without starving any.
             "queue_order_strategy": "round_robin",
         },

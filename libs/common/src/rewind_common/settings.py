@@ -144,6 +144,9 @@ class Settings(BaseSettings):
     celery_visibility_timeout_seconds: int = Field(default=300, ge=5)
     #: A job step hands over to a fresh task after this long, well under the timeout above.
     job_step_seconds: float = Field(default=30.0, gt=0)
+    #: A running step holds its job's lease for this long and renews it five times as
+    #: often; a killed worker's job is taken over once its lease lapses.
+    job_lease_seconds: float = Field(default=15.0, ge=1)
 
     job_rate_limit_per_minute: int = Field(default=60, ge=0)
     max_request_bytes: int = Field(default=1_048_576, ge=1024)

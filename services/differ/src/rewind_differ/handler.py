@@ -21,11 +21,11 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from rewind_common.domain.scope import Scope
-from rewind_common.graph.client import GraphClient
 from rewind_common.jobs.model import JobStatus, JobWarning, Progress, utcnow
 from rewind_common.jobs.runner import Outcome, StepContext
+from rewind_common.jobs.worker import GraphOpener
 from rewind_common.metrics import CHANGES_DETECTED
-from rewind_common.settings import Settings, TenantConnection
+from rewind_common.settings import Settings
 from rewind_common.storage.report_staging import ReportStaging
 from rewind_common.storage.reports import ReportRecord, ReportStore
 from rewind_common.storage.snapshot_reader import SnapshotReader
@@ -44,7 +44,6 @@ from rewind_differ.resolver import (
 from rewind_differ.state import COMPARE, FINISH, LOAD, DiffState
 
 #: Opens a Graph client for a tenant for the length of a step.
-GraphOpener = Callable[[TenantConnection], contextlib.AbstractAsyncContextManager[GraphClient]]
 
 
 class DiffHandler:

@@ -14,9 +14,8 @@ a resumed step needs is in the recovery's stored actions.
 
 from __future__ import annotations
 
-import contextlib
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from rewind_common.errors import JobCanceled
@@ -24,6 +23,7 @@ from rewind_common.graph.client import GraphClient
 from rewind_common.ids import new_id
 from rewind_common.jobs.model import JobStatus, JobWarning, Progress
 from rewind_common.jobs.runner import Outcome, StepContext
+from rewind_common.jobs.worker import GraphOpener
 from rewind_common.metrics import RECOVERY_ACTIONS
 from rewind_common.settings import Settings, TenantConnection
 from rewind_common.storage.pre_recovery import PreRecoverySnapshots
@@ -45,8 +45,6 @@ PLAN, APPLY, VERIFY = "plan", "apply", "verify"
 PROGRESS_INTERVAL_SECONDS = 0.5
 #: How many applied actions a canceled recovery lists in its result.
 LISTED_APPLIED = 200
-
-GraphOpener = Callable[[TenantConnection], contextlib.AbstractAsyncContextManager[GraphClient]]
 
 
 class RecoveryHandler:

@@ -68,6 +68,14 @@ class JobControl:
             raise _unavailable(exc) from exc
         return token if acquired else None
 
+    async def lease_remaining_ms(self, job_id: str) -> int:
+        """How long the job's current lease has left (0 when none is held)."""
+        try:
+            remaining = int(await self._redis.pttl(self._key("lease", job_id)))
+        except RedisError as exc:
+            raise _unavailable(exc) from exc
+        return max(remaining, 0)
+
     async def renew_lease(self, job_id: str, token: str, ttl_ms: int) -> bool:
         try:
             renewed = await self._redis.eval(

@@ -7,7 +7,10 @@ same payload. A redelivered step resumes from the last checkpoint; handlers make
 unit of work idempotent, so work repeated after a crash is applied once.
 
 A lease in Redis keeps two deliveries of one job from running at the same time; a
-cancel request is honoured between units of work.
+cancel request is honoured between units of work. The lease is short and renewed while
+a step runs, so after ``kill -9`` it lapses within seconds. A delivery that finds it held
+is not dropped (it may be the only copy of a killed worker's job): it is sent again once
+the lease could have lapsed, until the job has ended.
 """
 
 from __future__ import annotations
@@ -35,7 +38,6 @@ from rewind_common.storage.jobs import JobRepository
 
 log = logging.getLogger(__name__)
 
-LEASE_TTL_MS = 60_000
 MAX_TRANSIENT_ATTEMPTS = 30
 
 
@@ -124,11 +126,17 @@ class JobRunner:
         publish: Any,
         *,
         step_seconds: float,
+        lease_seconds: float = 15.0,
+        redelivery_seconds: float = 300.0,
     ) -> None:
         self._jobs = jobs
         self._control = control
         self._publish = publish
         self._step_seconds = step_seconds
+        self._lease_ms = int(lease_seconds * 1000)
+        # a delivery waiting for a lease must be sent again well before a broker would
+        # deliver it twice
+        self._max_wait = max(redelivery_seconds / 2, 1.0)
 
     async def run_step(
         self, job_id: str, payload: Mapping[str, Any], handler: JobHandler, *, attempt: int = 0
@@ -143,12 +151,15 @@ class JobRunner:
         if job.status.terminal:
             return DONE
         try:
-            token = await self._control.acquire_lease(job_id, LEASE_TTL_MS)
+            token = await self._control.acquire_lease(job_id, self._lease_ms)
+            if token is None:
+                remaining_ms = await self._control.lease_remaining_ms(job_id)
         except DependencyUnavailable as exc:
             return self._retry(job_id, attempt, exc)
         if token is None:
-            log.info("job %s is already running elsewhere; dropping a duplicate delivery", job_id)
-            return DONE
+            wait = min(max(remaining_ms, 0) / 1000 + 0.5, self._max_wait)
+            log.info("job %s is leased by another delivery; trying again in %.1fs", job_id, wait)
+            return StepDecision(enqueue_again=True, delay=wait, attempt=attempt)
         reporter = StatusReporter(job.id, job.tenant_id, self._control, self._publish, job.status)
         try:
             async with self._lease_kept(job_id, token):
@@ -232,9 +243,9 @@ class JobRunner:
     async def _lease_kept(self, job_id: str, token: str) -> AsyncIterator[None]:
         async def renew() -> None:
             while True:
-                await asyncio.sleep(LEASE_TTL_MS / 3000)
+                await asyncio.sleep(self._lease_ms / 5000)
                 with contextlib.suppress(DependencyUnavailable):
-                    await self._control.renew_lease(job_id, token, LEASE_TTL_MS)
+                    await self._control.renew_lease(job_id, token, self._lease_ms)
 
         task = asyncio.create_task(renew())
         try:

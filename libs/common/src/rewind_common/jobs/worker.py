@@ -1,27 +1,40 @@
-"""Glue between Celery and job handlers: one task per job kind, each running one step
-in a fresh event loop with its own connections, then re-enqueueing itself if needed."""
+"""Everything a Celery worker shares: one task per job kind running one step per
+delivery (in a fresh event loop with its own connections, re-enqueueing itself when the
+job has more to do), Graph clients bound to the tenant's shared budget, and the
+``rewind-<worker> [--concurrency N]`` entry point."""
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
+import gc
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import redis.asyncio as aioredis
 from celery import Celery
 
+from rewind_common.graph.client import GraphClient, open_graph_client
 from rewind_common.jobs.control import JobControl
 from rewind_common.jobs.reporter import Publisher, celery_publisher
 from rewind_common.jobs.runner import JobHandler, JobRunner, StepDecision
-from rewind_common.settings import Settings
+from rewind_common.logging import configure_logging
+from rewind_common.metrics import graph_observer, serve_metrics
+from rewind_common.settings import Settings, TenantConnection, get_settings
 from rewind_common.storage.jobs import JobRepository
 from rewind_common.storage.mongo import Mongo
-from rewind_common.tasks import TASK_QUEUES, JobPayload, TaskName
+from rewind_common.tasks import TASK_QUEUES, JobPayload, Queue, TaskName
 
 log = logging.getLogger(__name__)
+
+#: Opens a Graph client for a tenant (the real one, or a test's in-process emulator).
+GraphOpener = Callable[[TenantConnection], contextlib.AbstractAsyncContextManager[GraphClient]]
+
+#: Collect young objects this rarely: a job allocates millions of short-lived objects.
+GC_THRESHOLD = 20_000
 
 
 @dataclass
@@ -59,6 +72,23 @@ async def open_context(settings: Settings, publish: Publisher) -> AsyncIterator[
         await mongo.close()
 
 
+def graph_opener(context: WorkerContext) -> GraphOpener:
+    """Graph clients sharing the tenant's throttling budget through the step's Redis, and
+    counting their requests for Prometheus."""
+
+    @contextlib.asynccontextmanager
+    async def open_graph(tenant: TenantConnection) -> AsyncIterator[GraphClient]:
+        async with open_graph_client(
+            tenant,
+            context.settings,
+            redis=context.redis,
+            observe=graph_observer(tenant.tenant_id),
+        ) as client:
+            yield client
+
+    return open_graph
+
+
 async def run_job_step(
     settings: Settings,
     publish: Publisher,
@@ -69,7 +99,12 @@ async def run_job_step(
     job_id = JobPayload.model_validate(payload).job_id
     async with open_context(settings, publish) as context:
         runner = JobRunner(
-            context.jobs, context.control, publish, step_seconds=settings.job_step_seconds
+            context.jobs,
+            context.control,
+            publish,
+            step_seconds=settings.job_step_seconds,
+            lease_seconds=settings.job_lease_seconds,
+            redelivery_seconds=settings.celery_visibility_timeout_seconds,
         )
         handler = await factory(context, payload)
         return await runner.run_step(job_id, payload, handler, attempt=attempt)
@@ -97,3 +132,38 @@ def register_job_task(
             )
 
     return run
+
+
+def run_worker(
+    name: str,
+    queue: Queue,
+    description: str,
+    create_app: Callable[[Settings], Celery],
+    argv: Sequence[str] | None = None,
+) -> None:
+    """The ``rewind-<name>`` command: a prefork Celery worker consuming ``queue``, with
+    metrics served from the parent process when ``REWIND_METRICS_PORT`` is set."""
+    parser = argparse.ArgumentParser(prog=f"rewind-{name}", description=description)
+    parser.add_argument("--concurrency", type=int, default=2, help="worker processes")
+    options = parser.parse_args(argv)
+    settings = get_settings()
+    configure_logging(settings.log_level, settings.log_format)
+    serve_metrics(settings.metrics_port)
+    app = create_app(settings)
+    # msgraph-sdk's models leave hundreds of thousands of long-lived objects at import;
+    # keep them out of every collection (forked pool processes inherit this) and collect
+    # young objects less often. Measured: a fifth less CPU per snapshot.
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(GC_THRESHOLD, 50, 100)
+    worker_argv = [
+        "worker",
+        "--queues", queue.value,
+        "--concurrency", str(max(options.concurrency, 1)),
+        "--pool", "prefork",
+        "--hostname", f"{name}@%h",
+        "--without-gossip",
+        "--without-mingle",
+        "--loglevel", settings.log_level,
+    ]  # fmt: skip
+    app.worker_main(worker_argv)

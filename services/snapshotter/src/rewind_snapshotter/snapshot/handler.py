@@ -15,7 +15,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -24,11 +23,11 @@ from typing import Any
 
 from rewind_common import metrics
 from rewind_common.domain.merkle import chained_root
-from rewind_common.graph.client import GraphClient
 from rewind_common.jobs.model import JobStatus, Progress, utcnow
 from rewind_common.jobs.runner import Outcome, StepContext
+from rewind_common.jobs.worker import GraphOpener
 from rewind_common.registry import ALL_TYPES
-from rewind_common.settings import Settings, TenantConnection
+from rewind_common.settings import Settings
 from rewind_common.storage.snapshots import SnapshotRecord, SnapshotStore
 from rewind_common.tasks import SnapshotPayload
 from rewind_common.tenant import TenantReader
@@ -48,7 +47,6 @@ from rewind_snapshotter.snapshot.state import (
 log = logging.getLogger(__name__)
 
 #: Opens a Graph client for a tenant for the length of a step.
-GraphOpener = Callable[[TenantConnection], contextlib.AbstractAsyncContextManager[GraphClient]]
 
 
 class SnapshotHandler:
