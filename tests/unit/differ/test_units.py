@@ -11,11 +11,11 @@ from hypothesis import strategies as st
 from rewind_common.domain.diff import diff_object
 from rewind_common.domain.records import ObjectState
 from rewind_common.domain.scope import Scope
+from rewind_common.domain.shapes import aligned
 from rewind_common.storage.manifest import Segment
 from rewind_common.storage.snapshots import SnapshotRecord
 from rewind_differ.plan import plan_report
 from rewind_differ.resolver import Answers, RecordingResolver, _item_url
-from rewind_differ.shapes import aligned
 from rewind_differ.sides import Item, merged
 
 USER = "87d349ed-44d7-43e1-9a83-5f2406dee5bd"

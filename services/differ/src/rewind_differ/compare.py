@@ -16,6 +16,7 @@ from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
 from rewind_common.domain.changes import Change
 from rewind_common.domain.diff import diff_object
 from rewind_common.domain.records import ObjectState
+from rewind_common.domain.shapes import aligned, plainly_equal
 from rewind_common.jobs.runner import StepContext
 from rewind_common.storage.manifest import ManifestEntry, Segment
 from rewind_common.storage.report_staging import ReportStaging
@@ -23,7 +24,6 @@ from rewind_common.storage.reports import ReportStore
 from rewind_common.storage.snapshot_reader import SnapshotReader
 from rewind_common.storage.snapshots import SnapshotStore
 from rewind_differ.resolver import RecordingResolver, ReferenceChecker
-from rewind_differ.shapes import aligned, plainly_equal
 from rewind_differ.sides import Item, manifest_items, merged, staged_items
 from rewind_differ.state import DiffState, TypeTask
 

@@ -18,13 +18,13 @@ from typing import Any
 from rewind_common.domain.records import ObjectState
 from rewind_common.domain.references import find_references
 from rewind_common.domain.scope import Scope
+from rewind_common.domain.shapes import align_all
 from rewind_common.graph.client import BatchRequest, GraphClient
 from rewind_common.registry import Listing, get_type
 from rewind_common.storage.manifest import Segment
 from rewind_common.storage.snapshot_reader import SnapshotReader
 from rewind_common.tenant import TenantReader
 from rewind_recoverer.lineage import in_current_ids
-from rewind_recoverer.shapes import align_all
 
 CA_POLICY = "conditionalAccessPolicy"
 _CA_GROUP_LISTS = ("includeGroups", "excludeGroups")

@@ -20,12 +20,12 @@ from rewind_common.domain.diff import diff_object
 from rewind_common.domain.records import ObjectState
 from rewind_common.domain.references import rewrite_links, rewrite_references
 from rewind_common.domain.remap import IdMap
+from rewind_common.domain.shapes import aligned
 from rewind_common.registry import get_type
 from rewind_common.storage.manifest import Segment
 from rewind_common.storage.snapshot_reader import SnapshotReader
 from rewind_common.tenant import TenantReader
 from rewind_recoverer.lineage import backup_ids, in_current_ids
-from rewind_recoverer.shapes import aligned
 
 MAX_LISTED = 100
 

@@ -1,10 +1,15 @@
-"""Reconciling the two shapes in which Graph returns one object (as the differ does).
+"""Reconciling the two shapes in which Graph returns one object.
 
-A backup read through a delta query holds only the properties Graph reports as set;
-a listing or a GET returns non-nullable Booleans and integers at their default value
-(``false``, ``0``) when never set. Planned as they are, every untouched ``false`` would
-be "restored" as a ``null`` Graph refuses. A top-level property missing on one side and
-at its non-nullable default on the other is unchanged, and is dropped from both.
+A backup taken through a delta query holds only the properties Graph reports as set:
+"properties that have never been set are not returned" by delta. A listing or a GET
+returns every property of its default set, non-nullable Booleans and integers at their
+default value (``false``, ``0``) when never set. Comparing those shapes as they are
+would report every untouched ``false`` as drift. ``null``, missing and empty are already
+equal in the comparison form (``domain.equivalence``); this adds the one equivalence it
+cannot know without the metadata: a top-level property missing on one side and at its
+non-nullable default on the other is unchanged. The differ compares aligned states and
+the recoverer plans from them, so an untouched ``false`` is neither drift nor restored
+as a ``null`` Graph refuses.
 
 It cannot hide a change: a property set to ``true`` (or a non-zero number) at backup
 time is present in the delta body, and a GET never leaves one out.
@@ -15,6 +20,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from typing import Any
+
+import orjson
 
 from rewind_common.domain.records import ObjectState
 
@@ -40,6 +47,27 @@ def aligned(
     if only_current:
         current = replace(current, body=_without(current.body, only_current))
     return backup, current
+
+
+def _essential(body: Mapping[str, Any]) -> bytes:
+    kept = {
+        name: value
+        for name, value in body.items()
+        if value is not None and value != [] and value != {} and not _is_default(value)
+    }
+    return orjson.dumps(kept, option=orjson.OPT_SORT_KEYS)
+
+
+def plainly_equal(backup: ObjectState, current: ObjectState) -> bool:
+    """Whether two states are equal but for the spelling differences above (empty or
+    default values present on one side only): the common case of an unchanged object
+    read once through delta and once through a listing, decided without a full diff.
+    ``False`` means "maybe different": the full comparison decides."""
+    return (
+        backup.deleted == current.deleted
+        and dict(backup.links) == dict(current.links)
+        and _essential(backup.body) == _essential(current.body)
+    )
 
 
 def align_all(
