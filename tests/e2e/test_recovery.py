@@ -18,8 +18,8 @@ import pytest
 from devstack.stack import Stack
 
 from tests.integration.recoverer.incident import prepare, strike
-from tests.integration.recoverer.stack import Clients, recovery_stack
 from tests.integration.recoverer.support import tenant_differences
+from tests.support.stack import Clients, running_stack
 
 TENANT_SIZE = {
     "users": 120,
@@ -35,7 +35,9 @@ TENANT_SIZE = {
 
 @pytest.fixture
 def stack(tmp_path: Path, redis_db_url: str, mongo_url: str) -> Iterator[Stack]:
-    with recovery_stack(tmp_path, redis_db_url, mongo_url) as running:
+    with running_stack(
+        tmp_path, redis_db_url, mongo_url, workers=("snapshotter", "recoverer")
+    ) as running:
         yield running
 
 

@@ -6,21 +6,18 @@ over server-sent events."""
 from __future__ import annotations
 
 import asyncio
-import json
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
-from devstack.stack import Stack, StackConfig
+from devstack.stack import Stack
 
 from rewind_common.storage.mongo import Mongo
 from rewind_common.storage.snapshot_reader import SnapshotReader
 from rewind_common.storage.snapshots import SnapshotStore
-from rewind_common.storage.tokens import Role, TokenRepository
 from tests.integration.snapshotter.support import assert_matches_state
+from tests.support.stack import Clients, running_stack
 
 TENANT_SIZE = {
     "users": 250,
@@ -37,61 +34,8 @@ STATUS_ORDER = ["Queued", "Loading data", "In progress", "Completed"]
 
 @pytest.fixture
 def stack(tmp_path: Path, redis_db_url: str, mongo_url: str) -> Iterator[Stack]:
-    database = f"rewind_e2e_{uuid.uuid4().hex[:10]}"
-    running = Stack(
-        StackConfig(
-            root=tmp_path,
-            redis_url=redis_db_url,
-            mongo_url=mongo_url,
-            settings={"REWIND_MONGO_DATABASE": database, "REWIND_METRICS_PORT": "0"},
-            step_seconds=2.0,
-        )
-    )
-    try:
-        running.start_emulator()
-        running.start_api()
-        running.start_recorder()
-        running.start_worker("snapshotter")
+    with running_stack(tmp_path, redis_db_url, mongo_url, step_seconds=2.0) as running:
         yield running
-    finally:
-        running.stop()
-
-        async def drop() -> None:
-            mongo = Mongo(mongo_url, database)
-            await mongo.client.drop_database(database)
-            await mongo.close()
-
-        asyncio.run(drop())
-
-
-def _admin_token(stack: Stack) -> str:
-    async def create() -> str:
-        mongo = Mongo(stack.mongo_url, stack.database)
-        try:
-            secret, _ = await TokenRepository(mongo).create("e2e", Role.ADMIN)
-        finally:
-            await mongo.close()
-        return secret
-
-    return asyncio.run(create())
-
-
-def _follow(client: httpx.Client, path: str) -> list[dict[str, Any]]:
-    """Every job update the event stream sends, until the job ends."""
-    jobs: list[dict[str, Any]] = []
-    with client.stream("GET", path, timeout=httpx.Timeout(10, read=120)) as response:
-        assert response.status_code == 200, response.read()
-        data: list[str] = []
-        for line in response.iter_lines():
-            if line.startswith("data:"):
-                data.append(line[5:].strip())
-            elif not line and data:
-                job = json.loads("\n".join(data))
-                data = []
-                jobs.append(job)
-                if job["status"] in ("Completed", "Completed with warnings", "Failed", "Canceled"):
-                    break
-    return jobs
 
 
 def _statuses(jobs: list[dict[str, Any]]) -> list[str]:
@@ -103,21 +47,16 @@ def _statuses(jobs: list[dict[str, Any]]) -> list[str]:
 
 
 def test_a_snapshot_through_the_api_holds_the_whole_tenant(stack: Stack) -> None:
-    emulator = httpx.Client(base_url=stack.emulator_url, timeout=60)
+    clients = Clients(stack)
+    emulator, api, tenant = clients.emulator, clients.api, clients.tenant_path
     emulator.post("/_emulator/generate", json=TENANT_SIZE).raise_for_status()
     users = emulator.get("/_emulator/state").json()["types"]["user"]["active"]
     emulator.delete(f"/v1.0/users/{users[0]['id']}").raise_for_status()
-    api = httpx.Client(
-        base_url=stack.api_url,
-        headers={"Authorization": f"Bearer {_admin_token(stack)}"},
-        timeout=30,
-    )
-    tenant = f"/v1/tenants/{stack.config.tenant_id}"
 
     started = api.post(f"{tenant}/snapshots", json={})
     assert started.status_code == 202, started.text
     job_id = started.json()["id"]
-    updates = _follow(api, f"{tenant}/jobs/{job_id}/events")
+    updates = clients.follow(job_id)
 
     final = updates[-1]
     assert final["status"] == "Completed", final
@@ -135,7 +74,7 @@ def test_a_snapshot_through_the_api_holds_the_whole_tenant(stack: Stack) -> None
     assert deleted["deleted"] is True
     verified = api.post(f"{tenant}/snapshots/{snapshot_id}/verify")
     assert verified.status_code == 202, verified.text
-    outcome = _follow(api, f"{tenant}/jobs/{verified.json()['id']}/events")[-1]
+    outcome = clients.follow(verified.json()["id"])[-1]
     assert outcome["status"] == "Completed", outcome
 
 

@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 from devstack.stack import Stack
 
-from tests.integration.recoverer.stack import Clients, recovery_stack
 from tests.integration.recoverer.support import tenant_differences
+from tests.support.stack import Clients, running_stack
 
 TENANT = {
     "users": 400,
@@ -33,8 +33,14 @@ CHANGED_USERS = 300
 @pytest.fixture
 def stack(tmp_path: Path, redis_db_url: str, mongo_url: str) -> Iterator[Stack]:
     settings = {"REWIND_GRAPH_MAX_CONCURRENCY": "1"}
-    with recovery_stack(
-        tmp_path, redis_db_url, mongo_url, settings=settings, step_seconds=2.0, visibility_timeout=5
+    with running_stack(
+        tmp_path,
+        redis_db_url,
+        mongo_url,
+        workers=("snapshotter", "recoverer"),
+        settings=settings,
+        step_seconds=2.0,
+        visibility_timeout=5,
     ) as running:
         yield running
 

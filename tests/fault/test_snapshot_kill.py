@@ -6,18 +6,17 @@ from __future__ import annotations
 
 import asyncio
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from devstack.stack import Stack, StackConfig
+from devstack.stack import Stack
 
 from rewind_common.storage.mongo import Mongo
 from rewind_common.storage.snapshots import SnapshotStore
-from rewind_common.storage.tokens import Role, TokenRepository
+from tests.support.stack import TERMINAL, Clients, running_stack
 
 TENANT_SIZE = {
     "users": 4000,
@@ -29,49 +28,14 @@ TENANT_SIZE = {
     "namedLocations": 5,
     "seed": 9,
 }
-TERMINAL = {"Completed", "Completed with warnings", "Failed", "Canceled"}
 
 
 @pytest.fixture
 def stack(tmp_path: Path, redis_db_url: str, mongo_url: str) -> Iterator[Stack]:
-    database = f"rewind_fault_{uuid.uuid4().hex[:10]}"
-    running = Stack(
-        StackConfig(
-            root=tmp_path,
-            redis_url=redis_db_url,
-            mongo_url=mongo_url,
-            settings={"REWIND_MONGO_DATABASE": database, "REWIND_METRICS_PORT": "0"},
-            visibility_timeout=10,
-            step_seconds=2.0,
-        )
-    )
-    try:
-        running.start_emulator()
-        running.start_api()
-        running.start_recorder()
-        running.start_worker("snapshotter")
+    with running_stack(
+        tmp_path, redis_db_url, mongo_url, step_seconds=2.0, visibility_timeout=10
+    ) as running:
         yield running
-    finally:
-        running.stop()
-
-        async def drop() -> None:
-            mongo = Mongo(mongo_url, database)
-            await mongo.client.drop_database(database)
-            await mongo.close()
-
-        asyncio.run(drop())
-
-
-def _admin_token(stack: Stack) -> str:
-    async def create() -> str:
-        mongo = Mongo(stack.mongo_url, stack.database)
-        try:
-            secret, _ = await TokenRepository(mongo).create("fault", Role.ADMIN)
-        finally:
-            await mongo.close()
-        return secret
-
-    return asyncio.run(create())
 
 
 def _wait(api: httpx.Client, path: str, until: Any, timeout: float) -> dict[str, Any]:
@@ -96,12 +60,8 @@ def test_a_snapshotter_killed_mid_snapshot_loses_nothing(stack: Stack) -> None:
     httpx.post(
         f"{stack.emulator_url}/_emulator/generate", json=TENANT_SIZE, timeout=120
     ).raise_for_status()
-    api = httpx.Client(
-        base_url=stack.api_url,
-        headers={"Authorization": f"Bearer {_admin_token(stack)}"},
-        timeout=30,
-    )
-    tenant = f"/v1/tenants/{stack.config.tenant_id}"
+    clients = Clients(stack)
+    api, tenant = clients.api, clients.tenant_path
     started = api.post(f"{tenant}/snapshots", json={})
     assert started.status_code == 202, started.text
     job_path = f"{tenant}/jobs/{started.json()['id']}"

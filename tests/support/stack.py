@@ -1,10 +1,12 @@
-"""The local stack with a recoverer, and a client for the e2e and fault tests of
-recoveries (the API, the emulator, and ``rewind`` as a subprocess)."""
+"""The local stack as real processes for end-to-end and fault tests, and a client that
+drives it like a user: the API with an admin token, the emulator's Graph and test
+endpoints, and ``rewind`` as a subprocess."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import subprocess
 import time
@@ -23,11 +25,12 @@ TERMINAL = {"Completed", "Completed with warnings", "Failed", "Canceled"}
 
 
 @contextlib.contextmanager
-def recovery_stack(
+def running_stack(
     root: Path,
     redis_url: str,
     mongo_url: str,
     *,
+    workers: tuple[str, ...] = ("snapshotter",),
     settings: Mapping[str, str] | None = None,
     step_seconds: float = 5.0,
     visibility_timeout: int = 300,
@@ -51,13 +54,13 @@ def recovery_stack(
         running.start_emulator()
         running.start_api()
         running.start_recorder()
-        running.start_worker("snapshotter")
-        running.start_worker("recoverer")
+        for worker in workers:
+            running.start_worker(worker)
         yield running
     finally:
         running.stop()
         for name, process in running.processes.items():
-            if name in ("recoverer", "snapshotter") and process.log_path.exists():
+            if name in workers and process.log_path.exists():
                 print(f"--- {name} log ---\n{process.tail(30)}")
 
         async def drop() -> None:
@@ -102,6 +105,24 @@ class Clients:
     def stats(self) -> dict[str, Any]:
         stats: dict[str, Any] = self.emulator.get("/_emulator/stats").json()
         return stats
+
+    def follow(self, job_id: str) -> list[dict[str, Any]]:
+        """Every job update the job's event stream sends, until the job ends."""
+        jobs: list[dict[str, Any]] = []
+        path = f"{self.tenant_path}/jobs/{job_id}/events"
+        with self.api.stream("GET", path, timeout=httpx.Timeout(10, read=120)) as response:
+            assert response.status_code == 200, response.read()
+            data: list[str] = []
+            for line in response.iter_lines():
+                if line.startswith("data:"):
+                    data.append(line[5:].strip())
+                elif not line and data:
+                    job = json.loads("\n".join(data))
+                    data = []
+                    jobs.append(job)
+                    if job["status"] in TERMINAL:
+                        break
+        return jobs
 
     def job(self, job_id: str) -> dict[str, Any]:
         job: dict[str, Any] = self.api.get(f"{self.tenant_path}/jobs/{job_id}").json()
