@@ -1,5 +1,8 @@
 """The MongoDB connection, collection names and indexes.
 
+Every index is declared here and created by ``Mongo.ensure_indexes`` (the API does it
+at start): the workers' database roles may not create indexes.
+
 Only features MongoDB itself supports are used, so a real mongod and the local
 wire-protocol server behave the same.
 """
@@ -28,12 +31,17 @@ class Collection(StrEnum):
     # snapshot data: insert-only
     SNAPSHOTS = "snapshots"
     MANIFEST = "manifest"
+    MANIFEST_SEGMENTS = "manifest_segments"
     VERSIONS = "versions"
     LINKSETS = "linksets"
     LEGAL_HOLDS = "legal_holds"
+    #: A running snapshot's records before they are sealed into manifest chunks.
+    MANIFEST_STAGING = "manifest_staging"
     # reports and recoveries
     REPORTS = "difference_reports"
     CHANGES = "changes"
+    #: The live state a full difference report compares, while it runs.
+    REPORT_STAGING = "report_staging"
     RECOVERY_ACTIONS = "recovery_actions"
     # API
     TOKENS = "api_tokens"
@@ -45,10 +53,14 @@ INSERT_ONLY = frozenset(
     {
         Collection.SNAPSHOTS,
         Collection.MANIFEST,
+        Collection.MANIFEST_SEGMENTS,
         Collection.VERSIONS,
         Collection.LINKSETS,
     }
 )
+
+#: Staging left by a report that never finished is removed by MongoDB after this long.
+REPORT_STAGING_LIFETIME_SECONDS = 2 * 24 * 3600
 
 INDEXES: dict[Collection, list[IndexModel]] = {
     Collection.JOBS: [
@@ -60,9 +72,17 @@ INDEXES: dict[Collection, list[IndexModel]] = {
         IndexModel([("seg", ASCENDING), ("t", ASCENDING), ("o", ASCENDING)], unique=True),
     ],
     Collection.VERSIONS: [IndexModel([("firstSnapshot", ASCENDING)])],
+    Collection.MANIFEST_STAGING: [
+        IndexModel([("seg", ASCENDING), ("t", ASCENDING), ("a", ASCENDING), ("b", ASCENDING)]),
+    ],
     Collection.CHANGES: [
         IndexModel([("report", ASCENDING), ("seq", ASCENDING)], unique=True),
         IndexModel([("report", ASCENDING), ("type", ASCENDING), ("seq", ASCENDING)]),
+        IndexModel([("report", ASCENDING), ("change", ASCENDING), ("seq", ASCENDING)]),
+    ],
+    Collection.REPORT_STAGING: [
+        IndexModel([("report", ASCENDING), ("t", ASCENDING), ("b", ASCENDING)]),
+        IndexModel([("at", ASCENDING)], expireAfterSeconds=REPORT_STAGING_LIFETIME_SECONDS),
     ],
     Collection.RECOVERY_ACTIONS: [
         IndexModel([("recovery", ASCENDING), ("seq", ASCENDING)], unique=True),

@@ -38,12 +38,18 @@ from rewind_common.registry import get_type
 from rewind_common.storage.canonical import canonical_and_hash
 from rewind_common.storage.inserts import insert_ignoring_duplicates
 from rewind_common.storage.manifest import ManifestEntry
-from rewind_common.storage.mongo import Document, Mongo, unavailable
+from rewind_common.storage.mongo import (
+    REPORT_STAGING_LIFETIME_SECONDS,
+    Collection,
+    Document,
+    Mongo,
+    unavailable,
+)
 from rewind_common.storage.packs import linkset_digest
 
-REPORT_STAGING_COLLECTION = "report_staging"
+REPORT_STAGING_COLLECTION = Collection.REPORT_STAGING.value
 #: A failed or abandoned report's staging is removed after this long.
-STAGING_LIFETIME_SECONDS = 2 * 24 * 3600
+STAGING_LIFETIME_SECONDS = REPORT_STAGING_LIFETIME_SECONDS
 _DOCUMENT_BYTES = 4_000_000
 
 #: What two sides of a comparison are compared on before any body is read: version

@@ -43,10 +43,10 @@ from rewind_common.storage.snapshot_record import SnapshotRecord
 from rewind_common.storage.staging import StagingStore
 
 #: Collection of the records of snapshots being taken (see ``storage.staging``).
-STAGING_COLLECTION = "manifest_staging"
+STAGING_COLLECTION = Collection.MANIFEST_STAGING.value
 #: One document per sealed segment: its tenant and the packs its entries reference, which
 #: is what retention keeps while a snapshot using the segment remains.
-SEGMENTS_COLLECTION = "manifest_segments"
+SEGMENTS_COLLECTION = Collection.MANIFEST_SEGMENTS.value
 
 #: Entries of a chain's newer segments merged in memory by ``iterate_rows``.
 _OVERRIDES_IN_MEMORY = 200_000
