@@ -22,6 +22,10 @@ from devstack.servers import mongo_server, redis_server
 
 DEMO_TENANT_ID = "8b5b1d58-7f0e-4a9b-9a3c-2d4f6e8a1c01"
 WORKER_SERVICES = ("snapshotter", "differ", "recoverer")
+BREAK_GLASS_ACCOUNTS = (
+    "breakglass1@contoso.onmicrosoft.com",
+    "breakglass2@contoso.onmicrosoft.com",
+)
 
 
 def console_script(name: str) -> str:
@@ -91,6 +95,8 @@ class Stack:
                 "graphBaseUrl": self.graph_base_url,
                 "credential": "staticToken",
                 "staticToken": "emulator-token",
+                # the emulator's generated tenants have two emergency access accounts
+                "breakGlassAccounts": list(BREAK_GLASS_ACCOUNTS),
             }
         ]
 

@@ -34,7 +34,15 @@ def test_counts_and_references() -> None:
     assert counts["memberships"] >= 20 * 8
     assert counts["total"] == sum(len(c.items) for c in tenant.collections.values())
     users = tenant.collections["user"].items
-    assert all(u["userPrincipalName"].endswith("@contoso.com") for u in users.values())
+    domains = {u["userPrincipalName"].split("@")[1] for u in users.values()}
+    assert domains == {"contoso.com", "contoso.onmicrosoft.com"}
+    emergency = sorted(
+        u["userPrincipalName"] for u in users.values() if u["displayName"].startswith("Emergency")
+    )
+    assert emergency == [
+        "breakglass1@contoso.onmicrosoft.com",
+        "breakglass2@contoso.onmicrosoft.com",
+    ]
     assert len({u["userPrincipalName"] for u in users.values()}) == 120
     assert {u.get("department") for u in users.values()} >= {"Sales", "Engineering", "IT"}
     assert all(m in users for m in tenant.manager.values())

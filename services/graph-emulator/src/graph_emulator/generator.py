@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from graph_emulator import builders, errors
-from graph_emulator.defaults import DOMAIN_DEFAULT, GRAPH_APP_ID
+from graph_emulator.defaults import DOMAIN_DEFAULT, DOMAIN_INITIAL, GRAPH_APP_ID
 from graph_emulator.generator_data import (
     APP_NOUNS,
     CA_NAMES,
@@ -54,6 +54,26 @@ DEMO: dict[str, int] = {
     "seed": 1,
 }
 _BASE = datetime(2025, 6, 1, tzinfo=UTC)
+
+
+#: The first users are cloud-only emergency access ("break-glass") accounts on the
+#: initial domain, as Microsoft recommends; every generated CA policy excludes them.
+EMERGENCY_ACCOUNTS = 2
+
+
+def _emergency_access(number: int) -> dict[str, Any]:
+    nickname = f"breakglass{number}"
+    return {
+        "accountEnabled": True,
+        "displayName": f"Emergency Access {number}",
+        "givenName": "Emergency",
+        "surname": f"Access {number}",
+        "mailNickname": nickname,
+        "userPrincipalName": f"{nickname}@{DOMAIN_INITIAL}",
+        "jobTitle": "Emergency access account",
+        "department": "IT",
+        "employeeType": "Service",
+    }
 
 
 def _params(raw: Any) -> dict[str, int]:
@@ -150,6 +170,8 @@ class _Generator:
                 "employeeHireDate": timestamp(_when(rng, 3650)),
                 "passwordPolicies": "None",
             }
+            if index < EMERGENCY_ACCOUNTS:
+                values.update(_emergency_access(index + 1))
             body = builders.user(
                 shapes, values, object_id=new_guid(rng), created=timestamp(_when(rng))
             )
