@@ -63,7 +63,7 @@ down: ## stop the local stack
 
 demo: $(STAMP) ## install, start the stack, play backup → incident → report → recovery
 	$(BIN)/python -m devstack.localstack up
-	$(BIN)/python scripts/demo.py
+	$(BIN)/python -m devstack.demo
 
 bench: $(STAMP) ## run every benchmark scenario; results in bench/results/
 	$(BIN)/python -m bench.run $(BENCH_ARGS)

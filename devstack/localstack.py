@@ -20,32 +20,39 @@ from pathlib import Path
 import httpx
 
 from devstack.processes import port_open
-from devstack.stack import WORKER_SERVICES, Stack, StackConfig, console_script
+from devstack.stack import DEMO_TENANT, WORKER_SERVICES, Stack, StackConfig, console_script
 
 VAR = Path("var")
 STATE = VAR / "stack.json"
 TOKEN_FILE = VAR / "admin-token"
 PORTS = {"api": 8000, "emulator": 8080, "redis": 6379, "mongodb": 27017}
-DEMO_TENANT = {
-    "users": 250,
-    "groups": 40,
-    "membersPerGroup": 12,
-    "applications": 12,
-    "servicePrincipals": 12,
-    "conditionalAccessPolicies": 6,
-    "namedLocations": 4,
-    "seed": 7,
-}
 
 
 def _busy_ports() -> list[str]:
     return [f"{name} ({port})" for name, port in PORTS.items() if port_open(port)]
 
 
+def _running() -> dict[str, object] | None:
+    """The recorded stack, if its API still answers."""
+    if not STATE.exists():
+        return None
+    state: dict[str, object] = json.loads(STATE.read_text())
+    try:
+        if httpx.get(f"{state['apiUrl']}/healthz", timeout=2).status_code == 200:
+            return state
+    except httpx.HTTPError:
+        pass
+    return None
+
+
 def up() -> int:
+    running = _running()
+    if running is not None:
+        print(f"the local stack is already up: API {running['apiUrl']}, token in {TOKEN_FILE}")
+        return 0
     if STATE.exists():
-        print("the local stack is already up (var/stack.json); `make down` first", file=sys.stderr)
-        return 1
+        print("the previous local stack is gone; cleaning up and starting again")
+        down()
     busy = _busy_ports()
     if busy:
         print(f"ports already in use: {', '.join(busy)}", file=sys.stderr)

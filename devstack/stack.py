@@ -22,6 +22,18 @@ from devstack.servers import mongo_server, redis_server
 
 DEMO_TENANT_ID = "8b5b1d58-7f0e-4a9b-9a3c-2d4f6e8a1c01"
 WORKER_SERVICES = ("snapshotter", "differ", "recoverer")
+#: The demo tenant ``make up`` seeds: small enough to back up in a second, rich enough
+#: for every kind of incident (POST /_emulator/generate).
+DEMO_TENANT = {
+    "users": 250,
+    "groups": 40,
+    "membersPerGroup": 12,
+    "applications": 12,
+    "servicePrincipals": 12,
+    "conditionalAccessPolicies": 6,
+    "namedLocations": 4,
+    "seed": 7,
+}
 BREAK_GLASS_ACCOUNTS = (
     "breakglass1@contoso.onmicrosoft.com",
     "breakglass2@contoso.onmicrosoft.com",
