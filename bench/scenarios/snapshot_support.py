@@ -32,6 +32,7 @@ from rewind_common.ids import new_id
 from rewind_common.jobs.control import JobControl
 from rewind_common.jobs.model import Job, JobKind
 from rewind_common.jobs.runner import JobRunner
+from rewind_common.jobs.worker import GC_THRESHOLD
 from rewind_common.registry import ALL_TYPES, Listing
 from rewind_common.settings import CredentialKind, Settings, TenantConnection
 from rewind_common.storage.jobs import JobRepository
@@ -40,7 +41,6 @@ from rewind_common.storage.snapshots import SnapshotRecord, SnapshotStore
 from rewind_common.tasks import SnapshotPayload
 from rewind_common.tenant import plans
 from rewind_snapshotter.snapshot.handler import SnapshotHandler
-from rewind_snapshotter.worker import GC_THRESHOLD
 
 TENANT_ID = "8b5b1d58-7f0e-4a9b-9a3c-2d4f6e8a1c01"
 

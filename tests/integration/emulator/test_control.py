@@ -200,3 +200,16 @@ async def test_state_hides_assignments_of_deleted_principals(http: httpx.AsyncCl
         back["links"]["user"][assignment["principalId"]]
         == snapshot["links"]["user"][assignment["principalId"]]
     )
+
+
+async def test_a_refused_batch_counts_as_neither_read_nor_write(http: httpx.AsyncClient) -> None:
+    await http.delete("/_emulator/stats")
+    await http.post(
+        "/_emulator/faults",
+        json={"method": "POST", "pathRegex": "/v1.0/\\$batch", "status": 503, "times": 1},
+    )
+    body = {"requests": [{"id": "1", "method": "PATCH", "url": "/organization/x", "body": {}}]}
+    assert (await http.post("/v1.0/$batch", json=body)).status_code == 503
+    stats = (await http.get("/_emulator/stats")).json()
+    assert (stats["requests"], stats["reads"], stats["writes"]) == (1, 0, 0)
+    assert stats["byStatus"] == {"503": 1}

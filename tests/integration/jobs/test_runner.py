@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import redis.asyncio as aioredis
 
-from rewind_common.errors import InvalidRequest
+from rewind_common.errors import DependencyUnavailable, InvalidRequest
 from rewind_common.jobs.control import JobControl
 from rewind_common.jobs.messages import StatusMessage
 from rewind_common.jobs.model import Job, JobKind, JobStatus, JobWarning
@@ -171,3 +171,32 @@ async def test_errors_fail_the_job_with_their_code(
     assert job.error is not None
     assert job.error.code == "invalidRequest"
     assert "s9" in job.error.message
+
+
+async def test_errors_raised_by_concurrent_reads_are_judged_by_their_kind(
+    parts: tuple[JobRepository, JobControl],
+) -> None:
+    """A task group wraps its tasks' errors; a transient one must still be retried and
+    a known one must still name itself, not end as an internal error."""
+    jobs, control = parts
+    runner = JobRunner(jobs, control, Recorder(), step_seconds=60)
+    await jobs.insert(Job(id="j5", tenant_id=TENANT, kind=JobKind.SNAPSHOT))
+    unavailable = ExceptionGroup(
+        "reads", [DependencyUnavailable("Graph answered 503"), DependencyUnavailable("again")]
+    )
+    decision = await runner.run_step("j5", {}, CountingHandler(1, 1, fail_with=unavailable))
+    assert decision.enqueue_again
+    assert decision.attempt == 1
+
+    recorder = Recorder()
+    await jobs.insert(Job(id="j6", tenant_id=TENANT, kind=JobKind.SNAPSHOT))
+    mixed = ExceptionGroup(
+        "reads",
+        [DependencyUnavailable("Graph answered 503"), InvalidRequest("type xyz is unknown")],
+    )
+    handler = CountingHandler(1, 1, fail_with=mixed)
+    await JobRunner(jobs, control, recorder, step_seconds=60).run_step("j6", {}, handler)
+    job = await _apply_all(jobs, recorder)
+    assert job.status is JobStatus.FAILED
+    assert job.error is not None
+    assert (job.error.code, job.error.message) == ("invalidRequest", "type xyz is unknown")

@@ -34,6 +34,7 @@ from rewind_common.jobs.messages import StatusMessage
 from rewind_common.jobs.model import Job
 from rewind_common.logging import configure_logging
 from rewind_common.metrics import JOB_DURATION, JOBS, QUEUE_DEPTH, serve_metrics
+from rewind_common.redis_client import async_redis, sync_redis
 from rewind_common.settings import Settings, get_settings
 from rewind_common.storage.jobs import JobRepository
 from rewind_common.storage.mongo import Mongo
@@ -103,7 +104,7 @@ class QueueDepthSampler:
             QUEUE_DEPTH.labels(queue.value).set(int(client.llen(queue.value)))
 
     def _run(self) -> None:
-        client = redis.Redis.from_url(self._redis_url, socket_timeout=5)
+        client = sync_redis(self._redis_url, socket_timeout=5, retries=1)
         try:
             while not self._stop.is_set():
                 try:
@@ -134,11 +135,7 @@ class _Runtime:
             self._mongo = Mongo(
                 self._settings.mongo_url.get_secret_value(), self._settings.mongo_database
             )
-            self._redis = aioredis.Redis.from_url(
-                self._settings.redis_url.get_secret_value(),
-                socket_timeout=5,
-                socket_connect_timeout=5,
-            )
+            self._redis = async_redis(self._settings.redis_url.get_secret_value(), socket_timeout=5)
             self._recorder = StatusRecorder(JobRepository(self._mongo), JobEvents(self._redis))
         return self._loop, self._recorder
 

@@ -21,6 +21,7 @@ from rewind_api.events import JobEvents
 from rewind_common.celery_config import create_celery
 from rewind_common.errors import DependencyUnavailable
 from rewind_common.jobs.control import JobControl
+from rewind_common.redis_client import async_redis
 from rewind_common.settings import Settings
 from rewind_common.storage.idempotency import IdempotencyRepository
 from rewind_common.storage.jobs import JobRepository
@@ -77,11 +78,8 @@ class AppState:
 @contextlib.asynccontextmanager
 async def open_state(settings: Settings) -> AsyncIterator[AppState]:
     mongo = Mongo(settings.mongo_url.get_secret_value(), settings.mongo_database)
-    redis = aioredis.Redis.from_url(
-        settings.redis_url.get_secret_value(),
-        socket_timeout=DEPENDENCY_TIMEOUT_SECONDS,
-        socket_connect_timeout=DEPENDENCY_TIMEOUT_SECONDS,
-        health_check_interval=30,
+    redis = async_redis(
+        settings.redis_url.get_secret_value(), socket_timeout=DEPENDENCY_TIMEOUT_SECONDS, retries=2
     )
     celery = create_celery(
         "rewind-api",

@@ -139,6 +139,8 @@ class Emulator:
                 await self._apply_faults(method, request.version_prefix + request.path)
                 raise exc from None
             route = match.template
+            # a refused $batch is still an envelope: none of its requests was written
+            envelope = route == BATCH_TEMPLATE and not in_batch
             await self._apply_faults(method, request.version_prefix + request.path)
             ctx = Ctx(request, self.tenant, self.shapes, self.config, match.params)
             if route == BATCH_TEMPLATE:
@@ -146,7 +148,6 @@ class Emulator:
                     raise errors.bad_request(
                         "A $batch request cannot contain another $batch.", "BadRequest"
                     )
-                envelope = True
                 from graph_emulator.batch import execute
 
                 response = await execute(self, request)

@@ -28,6 +28,7 @@ from rewind_common.celery_config import create_celery
 from rewind_common.ids import new_id
 from rewind_common.jobs.model import Job, JobKind, JobStatus, utcnow
 from rewind_common.logging import configure_logging
+from rewind_common.redis_client import async_redis
 from rewind_common.settings import Settings, TenantConnection, get_settings
 from rewind_common.storage.jobs import JobRepository
 from rewind_common.storage.mongo import Mongo
@@ -134,7 +135,7 @@ class Scheduler:
 async def schedule_tick(settings: Settings, app: Any) -> list[Job]:
     """The scheduler task's body, with connections of its own."""
     mongo = Mongo(settings.mongo_url.get_secret_value(), settings.mongo_database)
-    redis = aioredis.Redis.from_url(settings.redis_url.get_secret_value())
+    redis = async_redis(settings.redis_url.get_secret_value())
     try:
         scheduler = Scheduler(
             settings, JobRepository(mongo), SnapshotStore(mongo), redis, app.send_task

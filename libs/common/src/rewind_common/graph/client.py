@@ -43,6 +43,8 @@ from rewind_common.settings import Settings, TenantConnection
 log = logging.getLogger(__name__)
 
 BATCH_LIMIT = 20
+#: Answers worth sending the same request again for, after Retry-After or a pause.
+TRANSIENT_STATUSES = frozenset({429, 502, 503, 504})
 #: After msgraph-core's own retries give up on a 429 or 503, keep trying this long.
 THROTTLE_PATIENCE_SECONDS = 300.0
 
@@ -207,7 +209,7 @@ class GraphClient:
             error = graph_error(
                 response.status, response.body, response.headers, method=method, url=path_or_url
             )
-            if response.status not in (429, 502, 503, 504):
+            if response.status not in TRANSIENT_STATUSES:
                 raise error
             wait = retry_after_seconds(response.headers) or 5.0
             if loop.time() + wait > deadline:
@@ -248,13 +250,14 @@ class GraphClient:
 
     async def batch(self, requests: Sequence[BatchRequest]) -> list[BatchResult]:
         """Send requests in $batch calls of at most 20, retrying any that Graph throttled
-        inside a successful batch (the middleware only sees the batch's own 200)."""
+        or could not serve (429, 502/503/504) inside a successful batch: the middleware
+        only sees the batch's own 200."""
         results: dict[str, BatchResult] = {}
         pending = list(requests)
         loop = asyncio.get_running_loop()
         deadline = loop.time() + THROTTLE_PATIENCE_SECONDS
         while pending:
-            throttled: list[BatchRequest] = []
+            again: list[BatchRequest] = []
             wait = 0.0
             for start in range(0, len(pending), BATCH_LIMIT):
                 chunk = pending[start : start + BATCH_LIMIT]
@@ -269,18 +272,16 @@ class GraphClient:
                         headers=item.get("headers") or {},
                         body=item.get("body"),
                     )
-                    if result.status == 429 and result.id in by_id:
-                        throttled.append(by_id[result.id])
+                    if result.status in TRANSIENT_STATUSES and result.id in by_id:
+                        again.append(by_id[result.id])
                         wait = max(wait, retry_after_seconds(result.headers) or 5.0)
                     else:
                         results[result.id] = result
-            if throttled and loop.time() + wait > deadline:
-                raise DependencyUnavailable(
-                    f"Graph kept throttling {len(throttled)} batched requests"
-                )
-            if throttled:
+            if again and loop.time() + wait > deadline:
+                raise DependencyUnavailable(f"Graph kept refusing {len(again)} batched requests")
+            if again:
                 await asyncio.sleep(wait)
-            pending = throttled
+            pending = again
         return [results[r.id] for r in requests if r.id in results]
 
 

@@ -19,9 +19,9 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from rewind_common.errors import DependencyUnavailable, JobCanceled, RewindError
 from rewind_common.jobs.control import JobControl
@@ -36,6 +36,7 @@ from rewind_common.jobs.model import (
 from rewind_common.jobs.reporter import StatusReporter
 from rewind_common.storage.jobs import JobRepository
 
+_T = TypeVar("_T")
 log = logging.getLogger(__name__)
 
 MAX_TRANSIENT_ATTEMPTS = 30
@@ -191,7 +192,7 @@ class JobRunner:
             if job.cancel_requested:
                 raise JobCanceled(f"job {job.id} was canceled")
             await context.raise_if_canceled()
-            outcome = await handler.step(context)
+            outcome = await _unwrapped(handler.step(context))
             if outcome is None:
                 await context.checkpoint()
                 return StepDecision(enqueue_again=True)
@@ -205,7 +206,7 @@ class JobRunner:
             return DONE
         except JobCanceled:
             assert context is not None
-            result = await handler.canceled(context)
+            result = await _unwrapped(handler.canceled(context))
             await reporter.send(JobStatus.CANCELED, result=result)
             return DONE
         except DependencyUnavailable as exc:
@@ -254,3 +255,38 @@ class JobRunner:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+
+
+async def _unwrapped(awaitable: Awaitable[_T]) -> _T:
+    """Await a handler call, answering for a task group's errors with its most telling one.
+
+    Handlers read concurrently in task groups, which wrap whatever their tasks raise in
+    an ExceptionGroup; the runner decides by kind (canceled, transient, known error), so
+    the group is reduced to the error that decides: a cancel first, then a known Rewind
+    error that is not transient, then a transient one.
+    """
+    try:
+        return await awaitable
+    except BaseExceptionGroup as group:
+        raise _deciding_error(group) from group
+
+
+def _deciding_error(group: BaseExceptionGroup[BaseException]) -> BaseException:
+    leaves = list(_leaves(group))
+    for leaf in leaves:
+        if isinstance(leaf, JobCanceled):
+            return leaf
+    for leaf in leaves:
+        if isinstance(leaf, RewindError) and not isinstance(leaf, DependencyUnavailable):
+            return leaf
+    if leaves and all(isinstance(leaf, DependencyUnavailable) for leaf in leaves):
+        return leaves[0]
+    return group
+
+
+def _leaves(error: BaseException) -> Iterator[BaseException]:
+    if isinstance(error, BaseExceptionGroup):
+        for inner in error.exceptions:
+            yield from _leaves(inner)
+    else:
+        yield error

@@ -23,6 +23,7 @@ from rewind_common.jobs.reporter import Publisher, celery_publisher
 from rewind_common.jobs.runner import JobHandler, JobRunner, StepDecision
 from rewind_common.logging import configure_logging
 from rewind_common.metrics import graph_observer, serve_metrics
+from rewind_common.redis_client import async_redis
 from rewind_common.settings import Settings, TenantConnection, get_settings
 from rewind_common.storage.jobs import JobRepository
 from rewind_common.storage.mongo import Mongo
@@ -55,9 +56,7 @@ HandlerFactory = Callable[[WorkerContext, dict[str, Any]], Awaitable[JobHandler]
 @contextlib.asynccontextmanager
 async def open_context(settings: Settings, publish: Publisher) -> AsyncIterator[WorkerContext]:
     mongo = Mongo(settings.mongo_url.get_secret_value(), settings.mongo_database)
-    redis = aioredis.Redis.from_url(
-        settings.redis_url.get_secret_value(), socket_timeout=10, socket_connect_timeout=5
-    )
+    redis = async_redis(settings.redis_url.get_secret_value())
     try:
         yield WorkerContext(
             settings=settings,
