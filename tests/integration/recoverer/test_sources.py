@@ -4,6 +4,7 @@ changes through ``$batch`` with relative URLs, which msgraph-sdk's batch items g
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -17,6 +18,8 @@ from rewind_common.domain.diff import diff_object
 from rewind_common.domain.records import ObjectState
 from rewind_common.domain.requests import PlannedRequest
 from rewind_common.jobs.model import JobStatus, utcnow
+from rewind_common.settings import RetentionPolicy
+from rewind_common.storage.mongo import Collection
 from rewind_common.storage.reports import ReportRecord, ReportStore
 from rewind_recoverer.batching import Prepared, Unit, UnitKind
 from rewind_recoverer.sending import Sender
@@ -124,3 +127,34 @@ def _as_json(item: BatchRequestItem, body: Any) -> dict[str, Any]:
         "headers": {"Content-Type": "application/json"},
         "body": body,
     }
+
+
+async def test_retention_keeps_what_a_pre_recovery_snapshot_needs(rh: RecoveryHarness) -> None:
+    """Backups expire; the record of what a recovery overwrote does not: it is the only
+    way to undo that recovery."""
+    await rh.emulator.generate()
+    snapshot = await rh.backup()
+    user = (await rh.emulator.state())["types"]["user"]["active"][9]
+    await rh.graph("PATCH", f"/users/{user['id']}", {"jobTitle": "Incident"})
+    recovered = await rh.recover(snapshot)
+    pre_recovery = recovered.record["preRecoverySnapshotId"]
+    # a newer full backup, then every older one expires and is collected
+    _, newest = await rh.base.snapshot("full")
+    assert newest is not None
+    rh.base.settings = rh.base.settings.model_copy(
+        update={"retention": RetentionPolicy(keep_all_days=0, keep_daily_days=0)}
+    )
+    await rh.base.mongo.collection(Collection.SNAPSHOTS).update_many(
+        {}, {"$set": {"createdAt": utcnow() - timedelta(days=2)}}
+    )
+
+    retention = await rh.base.retention()
+
+    assert retention.status is JobStatus.COMPLETED, retention.error
+    assert snapshot in retention.result["expired"]
+    assert retention.result["segmentsDeleted"] > 0
+    undo = await rh.recover(pre_recovery)
+    assert undo.job.status is JobStatus.COMPLETED, undo.job.error
+    assert [(a["action"], a["objectId"]) for a in undo.actions] == [("update", user["id"])]
+    users = {u["id"]: u for u in (await rh.emulator.state())["types"]["user"]["active"]}
+    assert users[user["id"]]["jobTitle"] == "Incident"

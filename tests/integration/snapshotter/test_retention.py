@@ -5,9 +5,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from rewind_common.jobs.model import JobStatus, utcnow
+from rewind_common.domain.diff import diff_object
+from rewind_common.domain.records import ObjectState
+from rewind_common.jobs.model import Job, JobKind, JobStatus, utcnow
 from rewind_common.settings import RetentionPolicy
 from rewind_common.storage.mongo import Collection
+from rewind_common.storage.report_staging import ReportStaging
+from rewind_common.storage.reports import ReportRecord, ReportStore
 from tests.integration.snapshotter.support import Harness
 from tests.integration.tenant.emulated import TENANT_ID
 
@@ -138,3 +142,51 @@ async def test_what_a_canceled_snapshot_left_is_removed_after_a_while(harness: H
     assert await staging.count_documents({"seg": orphan}) == 0
     assert await packs.count_documents({"firstSnapshot": orphan}) == 0
     assert (await harness.verify(kept.id)).status is JobStatus.COMPLETED
+
+
+async def test_reports_expire_after_their_own_retention(harness: Harness) -> None:
+    harness.settings = harness.settings.model_copy(
+        update={"retention": RetentionPolicy(keep_reports_days=30)}
+    )
+    reports = ReportStore(harness.mongo)
+    staging = ReportStaging(harness.mongo)
+    change = diff_object(
+        ObjectState("user", "u1", {"jobTitle": "Engineer"}),
+        ObjectState("user", "u1", {"jobTitle": "Changed"}),
+    )
+    assert change is not None
+    for report_id, age_days in (("old", 31), ("recent", 29)):
+        created = utcnow() - timedelta(days=age_days)
+        await reports.start(ReportRecord(report_id, TENANT_ID, "s1", None, None, created))
+        await reports.put_changes(report_id, [change])
+        await reports.complete(report_id, summary={"user": {"updated": 1}}, completed_at=created)
+    # a report whose worker failed left its staged live state behind, as did one that
+    # failed only minutes ago (it may be redelivered yet) and one still running
+    for report_id, status, finished in (
+        ("failed", JobStatus.FAILED, utcnow() - timedelta(hours=2)),
+        ("just-failed", JobStatus.FAILED, utcnow()),
+        ("running", JobStatus.IN_PROGRESS, None),
+    ):
+        await harness.jobs.insert(
+            Job(
+                id=report_id,
+                tenant_id=TENANT_ID,
+                kind=JobKind.DIFFERENCE_REPORT,
+                status=status,
+                finished_at=finished,
+            )
+        )
+        state = ObjectState("user", "u1", {"jobTitle": "Changed"})
+        await staging.write(report_id, "user", 0, [state], at=utcnow())
+
+    job = await harness.retention()
+
+    assert job.status is JobStatus.COMPLETED, job.error
+    assert job.result["reportsDeleted"] == 1
+    assert await reports.find("old") is None
+    assert await reports.find_change("old", "user", "u1") is None
+    recent = await reports.find("recent")
+    assert recent is not None
+    assert recent.complete
+    assert await reports.find_change("recent", "user", "u1") == change
+    assert await staging.staged_reports() == {"just-failed", "running"}

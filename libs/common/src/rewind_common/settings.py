@@ -99,12 +99,15 @@ class TenantConnection(BaseModel):
 
 
 class RetentionPolicy(BaseModel):
-    """Keep every snapshot for ``keep_all_days``, then one per day until ``keep_daily_days``."""
+    """Keep every snapshot for ``keep_all_days``, then one per day until ``keep_daily_days``;
+    keep difference reports for ``keep_reports_days``. Pre-recovery snapshots are kept
+    with their recovery: they are the only way to undo it."""
 
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, frozen=True)
 
     keep_all_days: int = Field(default=7, ge=0)
     keep_daily_days: int = Field(default=90, ge=0)
+    keep_reports_days: int = Field(default=90, ge=1)
 
 
 class Settings(BaseSettings):

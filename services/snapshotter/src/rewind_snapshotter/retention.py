@@ -10,6 +10,11 @@ remaining snapshot needs.
    of sealed snapshots and of snapshot jobs that failed or were canceled more than
    ``ORPHAN_MARGIN`` ago, and the packs nothing kept references, except packs of
    snapshots still being taken.
+3. Difference reports older than ``keep_reports_days`` are removed with their changes,
+   and the staged live state of reports that failed or were killed is cleared.
+
+Pre-recovery snapshots are never removed: their records live with their recovery, not
+among the tenant's snapshots, and their data in segments and packs of their own.
 """
 
 from __future__ import annotations
@@ -24,6 +29,8 @@ from rewind_common.jobs.runner import Outcome, StepContext
 from rewind_common.settings import Settings
 from rewind_common.storage.cleanup import SnapshotCleanup
 from rewind_common.storage.jobs import JobRepository
+from rewind_common.storage.report_staging import ReportStaging
+from rewind_common.storage.reports import ReportStore
 from rewind_common.storage.snapshots import SnapshotStore
 from rewind_common.tasks import RetentionPayload
 
@@ -39,13 +46,21 @@ class RetentionHandler:
         self._store = store
         self._jobs = jobs
         self._cleanup = SnapshotCleanup(store)
+        self._reports = ReportStore(store.mongo)
+        self._report_staging = ReportStaging(store.mongo)
 
     async def step(self, context: StepContext) -> Outcome | None:
         payload = RetentionPayload.model_validate(context.payload)
         await context.status(JobStatus.IN_PROGRESS)
         expired = await self.expire(payload.tenant_id)
         collected = await self.collect(payload.tenant_id)
-        result = {"snapshotsDeleted": len(expired), "expired": expired, **collected}
+        reports = await self.expire_reports(payload.tenant_id)
+        result = {
+            "snapshotsDeleted": len(expired),
+            "expired": expired,
+            **collected,
+            **reports,
+        }
         counters = {k: v for k, v in result.items() if isinstance(v, int)}
         return Outcome(JobStatus.COMPLETED, result=result, counters=counters)
 
@@ -105,6 +120,26 @@ class RetentionHandler:
             "stagingDeleted": staging,
             "packsDeleted": packs,
         }
+
+    async def expire_reports(self, tenant_id: str) -> dict[str, int]:
+        """Remove the tenant's reports past their retention, and the staging that
+        reports which will never finish left behind."""
+        now = utcnow()
+        cutoff = now - timedelta(days=self._settings.retention.keep_reports_days)
+        reports = await self._reports.delete(await self._reports.created_before(tenant_id, cutoff))
+        abandoned = []
+        for report_id in sorted(await self._report_staging.staged_reports()):
+            job = await self._jobs.find(report_id)  # a report shares its job's id
+            if (
+                job is not None
+                and job.tenant_id == tenant_id
+                and job.status.terminal
+                and job.finished_at is not None
+                and job.finished_at < now - ORPHAN_MARGIN
+            ):
+                abandoned.append(report_id)
+        staging = await self._report_staging.remove(abandoned)
+        return {"reportsDeleted": reports, "reportStagingDeleted": staging}
 
     async def _snapshot_jobs(self, tenant_id: str) -> list[Job]:
         jobs: list[Job] = []

@@ -240,6 +240,13 @@ class ReportStaging:
                 latest[record["o"]] = _folded(latest.get(record["o"]), record)
         return [StagedObject.from_record(type_name, latest[i]) for i in sorted(latest)]
 
+    async def staged_reports(self) -> set[str]:
+        """Reports with staged state (running, or left by a failed or killed one)."""
+        try:
+            return {str(value) for value in await self._staging.distinct("report")}
+        except PyMongoError as exc:
+            raise unavailable(exc) from exc
+
     async def remove(self, report_ids: Iterable[str]) -> int:
         ids = list(report_ids)
         if not ids:

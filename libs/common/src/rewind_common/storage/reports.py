@@ -221,6 +221,29 @@ class ReportStore:
             raise unavailable(exc) from exc
         return {str(d["_id"]): ReportRecord.from_document(d) for d in documents}
 
+    async def created_before(self, tenant_id: str, cutoff: datetime) -> list[str]:
+        """Ids of the tenant's reports created before ``cutoff``, oldest first."""
+        try:
+            documents = await self._reports.find(
+                {"tenantId": tenant_id, "createdAt": {"$lt": cutoff}}, {"_id": 1}
+            ).to_list()
+        except PyMongoError as exc:
+            raise unavailable(exc) from exc
+        return sorted(str(d["_id"]) for d in documents)
+
+    async def delete(self, report_ids: Iterable[str]) -> int:
+        """Remove reports with their changes (the retention job's alone); the records go
+        last, so a report is never listed without its changes."""
+        ids = list(report_ids)
+        if not ids:
+            return 0
+        try:
+            await self._changes.delete_many({"report": {"$in": ids}})
+            result = await self._reports.delete_many({"_id": {"$in": ids}})
+        except PyMongoError as exc:
+            raise unavailable(exc) from exc
+        return int(result.deleted_count)
+
     # -- changes ---------------------------------------------------------------------
 
     async def put_changes(self, report_id: str, changes: Sequence[Change]) -> int:
