@@ -6,11 +6,15 @@ import asyncio
 import time
 from collections.abc import AsyncIterator
 
+import httpx
 import pytest
 import redis.asyncio as aioredis
 
+from graph_emulator.app import create_app
 from rewind_common.graph.budget import GraphBudget
+from rewind_common.graph.client import BatchRequest, GraphClient
 from rewind_common.graph.costs import RequestCost
+from rewind_common.settings import TenantConnection
 
 TENANT = "44444444-4444-4444-4444-444444444444"
 
@@ -55,3 +59,33 @@ async def test_a_429_pauses_every_process_of_the_tenant(redis: aioredis.Redis) -
     assert time.monotonic() - started < 0.5
     await other.acquire(RequestCost(1, 0))
     assert time.monotonic() - started >= 0.8
+
+
+async def test_a_batch_goes_out_with_the_writes_the_window_still_has(
+    redis: aioredis.Redis,
+) -> None:
+    """With 25 writes left in the window, 40 batched writes send 20 and then 5 at once;
+    waiting to send 20 together would leave 5 permits unused for a whole window."""
+    app = create_app(TENANT)
+    transport = httpx.ASGITransport(app=app)
+    control = httpx.AsyncClient(transport=transport, base_url="http://graph.test")
+    await control.post("/_emulator/generate", json={"users": 45, "groups": 1, "seed": 5})
+    users = (await control.get("/_emulator/state")).json()["types"]["user"]["active"]
+    budget = GraphBudget(redis, TENANT, read_units_per_10s=1000, writes_per_150s=25)
+    tenant = TenantConnection(
+        tenant_id=TENANT, graph_base_url="http://graph.test/v1.0", credential="none"
+    )
+    client = GraphClient(tenant, transport=transport, budget=budget)
+    requests = [
+        BatchRequest(str(i), "PATCH", f"/users/{user['id']}", {"jobTitle": f"T{i}"})
+        for i, user in enumerate(users[:40])
+    ]
+    try:
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(client.batch(requests), timeout=1.5)
+        stats = (await control.get("/_emulator/stats")).json()
+        assert stats["writes"] == 25
+        assert stats["byRoute"]["POST /$batch"] == 2
+    finally:
+        await client.close()
+        await control.aclose()

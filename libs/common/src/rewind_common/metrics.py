@@ -125,6 +125,9 @@ def serve_metrics(port: int) -> None:
     """Expose /metrics on ``port`` from this (parent) process, if a port is set."""
     if port <= 0:
         return
+    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if directory:
+        os.makedirs(directory, exist_ok=True)
     start_http_server(port, registry=registry())
     log.info("metrics on port %d", port)
 

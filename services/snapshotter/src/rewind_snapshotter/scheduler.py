@@ -28,6 +28,7 @@ from rewind_common.celery_config import create_celery
 from rewind_common.ids import new_id
 from rewind_common.jobs.model import Job, JobKind, JobStatus, utcnow
 from rewind_common.logging import configure_logging
+from rewind_common.metrics import serve_metrics
 from rewind_common.redis_client import async_redis
 from rewind_common.settings import Settings, TenantConnection, get_settings
 from rewind_common.storage.jobs import JobRepository
@@ -164,6 +165,8 @@ def main(argv: list[str] | None = None) -> None:
             "options": {"queue": Queue.SNAPSHOTS.value, "expires": TICK_SECONDS - 5},
         }
     }
+    # beat's own process metrics: Prometheus sees the one scheduler up, or alerts
+    serve_metrics(settings.metrics_port)
     app.start(["beat", "--schedule", options.schedule, "--loglevel", settings.log_level])
 
 

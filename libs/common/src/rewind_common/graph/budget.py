@@ -60,7 +60,8 @@ class GraphBudget:
         return self._read_limiter, self._write_limiter
 
     async def acquire(self, cost: RequestCost) -> None:
-        """Wait until the tenant's budget allows a request of this cost."""
+        """Wait until the tenant's budget allows a request of this cost (its writes
+        less those already taken with ``take_writes``)."""
         await self.wait_if_paused()
         try:
             reads, writes = await self._limiters()
@@ -72,6 +73,30 @@ class GraphBudget:
             # The budget is an optimisation: without Redis, Graph's own 429s still hold
             # the line, and the retry middleware honours them.
             return
+
+    async def take_writes(self, wanted: int) -> int:
+        """Take write permits for up to ``wanted`` writes: waits for the first, then
+        takes as many more as are free now. A $batch sized to what it got goes out at
+        once, where one waiting for all its permits would leave the free ones unused
+        until the window moves on."""
+        if wanted <= 0:
+            return 0
+        await self.wait_if_paused()
+        try:
+            _, writes = await self._limiters()
+            if writes is None:
+                return wanted
+            if await writes.try_acquire_async("writes", weight=wanted, blocking=False):
+                return wanted
+            await writes.try_acquire_async("writes", weight=1)
+            taken = 1
+            while taken < wanted and await writes.try_acquire_async(
+                "writes", weight=1, blocking=False
+            ):
+                taken += 1
+            return taken
+        except RedisError:
+            return wanted
 
     async def wait_if_paused(self) -> None:
         try:

@@ -35,9 +35,10 @@ from msgraph_core import GraphClientFactory
 
 from rewind_common.errors import DependencyUnavailable, GraphError
 from rewind_common.graph.budget import GraphBudget
+from rewind_common.graph.costs import request_cost
 from rewind_common.graph.credentials import authentication_provider
 from rewind_common.graph.errors import graph_error, retry_after_seconds, unavailable
-from rewind_common.graph.middleware import BudgetMiddleware, Observer
+from rewind_common.graph.middleware import RESERVED_WRITES_HEADER, BudgetMiddleware, Observer
 from rewind_common.settings import Settings, TenantConnection
 
 log = logging.getLogger(__name__)
@@ -131,6 +132,7 @@ class GraphClient:
         self.tenant = tenant
         self.base_url = tenant.graph_base_url.rstrip("/")
         self._base_path = urlsplit(self.base_url).path
+        self._budget = budget
         middleware = KiotaClientFactory.get_default_middleware(None)
         middleware.append(BudgetMiddleware(budget, self._base_path, observe))
         http = httpx.AsyncClient(
@@ -259,10 +261,15 @@ class GraphClient:
         while pending:
             again: list[BatchRequest] = []
             wait = 0.0
-            for start in range(0, len(pending), BATCH_LIMIT):
-                chunk = pending[start : start + BATCH_LIMIT]
+            queue = pending
+            while queue:
+                chunk, reserved = await self._fitting(queue[:BATCH_LIMIT])
+                queue = queue[len(chunk) :]
                 answer = await self.request(
-                    "POST", "/$batch", body={"requests": [r.to_json() for r in chunk]}
+                    "POST",
+                    "/$batch",
+                    body={"requests": [r.to_json() for r in chunk]},
+                    headers={RESERVED_WRITES_HEADER: str(reserved)} if reserved else None,
                 )
                 by_id = {r.id: r for r in chunk}
                 for item in (answer or {}).get("responses", []):
@@ -283,6 +290,27 @@ class GraphClient:
                 await asyncio.sleep(wait)
             pending = again
         return [results[r.id] for r in requests if r.id in results]
+
+    async def _fitting(self, chunk: Sequence[BatchRequest]) -> tuple[Sequence[BatchRequest], int]:
+        """The leading part of ``chunk`` the write budget lets out now (at least one
+        write, waiting for it), and the writes taken for it. Requests chained with
+        ``dependsOn`` go out together, whatever they wait."""
+        writes = [_is_write(r) for r in chunk]
+        if self._budget is None or not any(writes) or any(r.depends_on for r in chunk):
+            return chunk, 0
+        taken = await self._budget.take_writes(sum(writes))
+        if taken == sum(writes):
+            return chunk, taken
+        seen = 0
+        for index, write in enumerate(writes):
+            seen += write
+            if seen > taken:
+                return chunk[:index], taken
+        return chunk, taken
+
+
+def _is_write(request: BatchRequest) -> bool:
+    return request_cost(request.method, urlsplit(request.url).path, {}).writes > 0
 
 
 @contextlib.asynccontextmanager

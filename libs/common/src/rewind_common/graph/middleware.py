@@ -19,6 +19,9 @@ from rewind_common.graph.errors import retry_after_seconds
 Observer = Callable[[str, str, int, int], None]
 
 DEFAULT_PAUSE_SECONDS = 5.0
+#: Writes of a request already taken from the budget (``GraphBudget.take_writes``); the
+#: header is removed before the request leaves the process.
+RESERVED_WRITES_HEADER = "x-rewind-reserved-writes"
 
 
 def _relative_path(url: httpx.URL, base_path: str) -> str:
@@ -58,6 +61,9 @@ class BudgetMiddleware(BaseMiddleware):
             cost = batch_cost(request.content)
         else:
             cost = request_cost(request.method, path, dict(request.url.params))
+        reserved = request.headers.pop(RESERVED_WRITES_HEADER, None)
+        if reserved is not None and reserved.isdigit():
+            cost = RequestCost(cost.resource_units, max(cost.writes - int(reserved), 0))
         if self._budget is not None:
             await self._budget.acquire(cost)
         response = await super().send(request, transport)
