@@ -137,7 +137,6 @@ class Settings(BaseSettings):
     incremental_chain_max: int = Field(default=24, ge=1)
 
     graph_max_concurrency: int = Field(default=8, ge=1)
-    graph_page_size: int = Field(default=999, ge=1, le=999)
     #: Shared budgets per tenant across every worker process (0 disables the budget).
     graph_read_units_per_10s: int = Field(default=8000, ge=0)
     graph_writes_per_150s: int = Field(default=3000, ge=0)
