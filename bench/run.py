@@ -1,6 +1,8 @@
 """Run benchmark scenarios: ``python -m bench.run [scenario ...] [--scale N]``.
 
-Without names, every scenario in ``bench/scenarios`` runs, in name order.
+Without names, every scenario in ``bench/scenarios`` runs, in name order. Each result
+is written to ``bench/results/<scenario>.json``; ``bench/results/SUMMARY.md`` is then
+rebuilt from every result file there and printed.
 """
 
 from __future__ import annotations
@@ -10,10 +12,11 @@ import importlib
 import pkgutil
 import shlex
 import sys
+import traceback
 from types import ModuleType
 
 from bench import scenarios
-from bench.harness import ScenarioResult, write_result, write_summary
+from bench.harness import ScenarioResult, summary_table, write_result, write_summary
 
 
 def discover() -> dict[str, ModuleType]:
@@ -37,24 +40,38 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         parser.error(f"unknown scenarios: {', '.join(sorted(unknown))}")
     selected = options.names or list(available)
-    failed = []
-    for name in selected:
-        print(f"== {name}", flush=True)
-        result: ScenarioResult = available[name].run(options)
-        for check in result.checks:
-            verdict = "pass" if check.passed else "FAIL"
-            print(
-                f"   {check.name}: {check.value:.3f} {check.unit} (target {check.target}) {verdict}"
-            )
+    failed, broken = [], []
+    try:
+        for name in selected:
+            print(f"== {name}", flush=True)
+            try:
+                result: ScenarioResult = available[name].run(options)
+            except Exception:
+                # One scenario that cannot run must not cost the others their results.
+                traceback.print_exc()
+                broken.append(name)
+                continue
+            for check in result.checks:
+                verdict = "pass" if check.passed else "FAIL"
+                print(
+                    f"   {check.name}: {check.value:.3f} {check.unit} "
+                    f"(target {check.target}) {verdict}"
+                )
+            if not options.quick:
+                command = "make bench BENCH_ARGS=" + shlex.quote(name)
+                print(f"   recorded {write_result(result, command)}")
+            if not result.passed:
+                failed.append(name)
+    finally:
         if not options.quick:
-            command = "make bench BENCH_ARGS=" + shlex.quote(name)
-            print(f"   recorded {write_result(result, command)}")
-        if not result.passed:
-            failed.append(name)
-    if not options.quick:
-        print(f"summary: {write_summary()}")
+            # From every result file present: scenarios not run keep their lines.
+            summary = write_summary()
+            print(f"\n{summary_table()}summary: {summary}")
     if failed:
         print(f"targets missed: {', '.join(failed)}", file=sys.stderr)
+    if broken:
+        print(f"scenarios that did not run to the end: {', '.join(broken)}", file=sys.stderr)
+        return 1
     return 0
 
 
