@@ -50,11 +50,12 @@ LINKS: dict[str, tuple[str, ...]] = {
     "application": ("owners",),
     "servicePrincipal": ("owners",),
     "oAuth2PermissionGrant": (),
+    "appRoleAssignment": (),
 }
 MAX_FILTER_IDS = 50
 
 
-class _Round:
+class Round:
     """The state a token carries: what is tracked and where the round stands."""
 
     def __init__(self, data: dict[str, Any]) -> None:
@@ -71,14 +72,14 @@ class _Round:
         return set(value) if isinstance(value, list) else None
 
 
-def _decode(ctx: Ctx, kind: str, token: str) -> _Round:
+def decode_round(ctx: Ctx, kind: str, token: str) -> Round:
     data = paging.decode(token)
     if data is None or data.get("k") != kind or data.get("e") != ctx.tenant.epoch:
         raise errors.sync_state_not_found()
-    return _Round(data)
+    return Round(data)
 
 
-def _start(ctx: Ctx, kind: str, resource: Resource) -> dict[str, Any]:
+def check_options(ctx: Ctx) -> None:
     query = ctx.query
     for name, present in (
         ("$top", query.top is not None),
@@ -91,6 +92,11 @@ def _start(ctx: Ctx, kind: str, resource: Resource) -> dict[str, Any]:
             raise errors.unsupported_query(
                 f"The query option '{name}' is not supported with delta."
             )
+
+
+def _start(ctx: Ctx, kind: str, resource: Resource) -> dict[str, Any]:
+    check_options(ctx)
+    query = ctx.query
     select = query.select
     if select is not None:
         props = ctx.shapes.props(resource.entity)
@@ -147,12 +153,12 @@ def _current_targets(ctx: Ctx, link: str, object_id: str) -> list[str]:
     return ctx.tenant.link_targets(link, object_id)
 
 
-def _item(
+def delta_item(
     ctx: Ctx,
     kind: str,
     resource: Resource,
     body: Body,
-    state: _Round,
+    state: Round,
     since: int | None,
 ) -> dict[str, Any]:
     out: dict[str, Any] = {}
@@ -179,10 +185,10 @@ def _item(
     return out
 
 
-def _response(
+def delta_response(
     ctx: Ctx,
     collection: str,
-    state: _Round,
+    state: Round,
     values: list[dict[str, Any]],
     *,
     next_token: str | None,
@@ -203,16 +209,16 @@ def _handler(kind: str) -> Handler:
     def handler(ctx: Ctx) -> Response:
         query = ctx.query
         if query.skiptoken is not None:
-            state = _decode(ctx, kind, query.skiptoken)
+            state = decode_round(ctx, kind, query.skiptoken)
         elif query.deltatoken is not None:
             if query.deltatoken == "latest":
                 data = _start(ctx, kind, resource)
                 data.update({"m": "c", "a": ctx.tenant.seq})
                 token = paging.encode(data)
-                return _response(
-                    ctx, collection, _Round(data), [], next_token=None, delta_token=token
+                return delta_response(
+                    ctx, collection, Round(data), [], next_token=None, delta_token=token
                 )
-            state = _decode(ctx, kind, query.deltatoken)
+            state = decode_round(ctx, kind, query.deltatoken)
             if state.data.get("m") != "c":
                 raise errors.sync_state_not_found()
             # A deltaLink starts a round of changes since the sequence it recorded.
@@ -220,7 +226,7 @@ def _handler(kind: str) -> Handler:
         else:
             data = _start(ctx, kind, resource)
             data.update({"m": "i", "u": ctx.tenant.seq, "l": None})
-            state = _Round(data)
+            state = Round(data)
         if state.data.get("m") == "i":
             return _initial_page(ctx, kind, resource, collection, state)
         return _changes_page(ctx, kind, resource, collection, state)
@@ -229,7 +235,7 @@ def _handler(kind: str) -> Handler:
 
 
 def _initial_page(
-    ctx: Ctx, kind: str, resource: Resource, collection: str, state: _Round
+    ctx: Ctx, kind: str, resource: Resource, collection: str, state: Round
 ) -> Response:
     size = ctx.config.delta_page_size
     items = ctx.tenant.collections[kind].items
@@ -249,20 +255,20 @@ def _initial_page(
         if len(values) == size:
             more = True
             break
-        values.append(_item(ctx, kind, resource, body, state, None))
+        values.append(delta_item(ctx, kind, resource, body, state, None))
         last_id = object_id
     if more:
         token = paging.encode({**state.data, "l": last_id})
-        return _response(ctx, collection, state, values, next_token=token, delta_token=None)
+        return delta_response(ctx, collection, state, values, next_token=token, delta_token=None)
     done = {k: v for k, v in state.data.items() if k not in ("l", "u")}
     done.update({"m": "c", "a": state.data["u"]})
-    return _response(
+    return delta_response(
         ctx, collection, state, values, next_token=None, delta_token=paging.encode(done)
     )
 
 
 def _changes_page(
-    ctx: Ctx, kind: str, resource: Resource, collection: str, state: _Round
+    ctx: Ctx, kind: str, resource: Resource, collection: str, state: Round
 ) -> Response:
     since = int(state.data["a"])
     upto = int(state.data["u"])
@@ -280,17 +286,17 @@ def _changes_page(
     for object_id in window:
         body = col.items.get(object_id)
         if body is not None:
-            values.append(_item(ctx, kind, resource, body, state, since))
+            values.append(delta_item(ctx, kind, resource, body, state, since))
         elif object_id in col.deleted:
             values.append({"id": object_id, "@removed": {"reason": "changed"}})
         elif object_id in log.purged:
             values.append({"id": object_id, "@removed": {"reason": "deleted"}})
     if position + size < len(changed):
         token = paging.encode({**state.data, "p": position + size})
-        return _response(ctx, collection, state, values, next_token=token, delta_token=None)
+        return delta_response(ctx, collection, state, values, next_token=token, delta_token=None)
     done = {k: v for k, v in state.data.items() if k not in ("p", "u")}
     done["a"] = upto
-    return _response(
+    return delta_response(
         ctx, collection, state, values, next_token=None, delta_token=paging.encode(done)
     )
 

@@ -19,6 +19,7 @@ import orjson
 from graph_emulator import (
     defaults,
     delta,
+    directory_delta,
     errors,
     routes_apps,
     routes_ca,
@@ -68,6 +69,7 @@ def build_router() -> Router:
         routes_tenant,
         routes_directory,
         delta,
+        directory_delta,
     ):
         module.register(router)
     router.add("POST", BATCH_TEMPLATE, _batch_placeholder)

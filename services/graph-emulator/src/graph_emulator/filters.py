@@ -1,8 +1,10 @@
 """``$filter``: a parser for the subset directory queries use, and its evaluation.
 
 Supported: ``eq``/``ne``/``ge``/``le``/``gt``/``lt``, ``in (...)``, ``startswith``,
-``endswith``, ``not``, ``and``/``or``, parentheses and ``any`` lambdas
-(``groupTypes/any(c:c eq 'Unified')``). String comparisons ignore case, as Entra's do.
+``endswith``, ``not``, ``and``/``or``, parentheses, ``any`` lambdas
+(``groupTypes/any(c:c eq 'Unified')``) and ``isof('microsoft.graph.user')`` (parsed for
+``/directoryObjects/delta``; lists refuse it). String comparisons ignore case, as
+Entra's do.
 ``ne``, ``not`` and ``endswith`` are advanced queries: Graph requires
 ``ConsistencyLevel: eventual`` and ``$count=true`` for them.
 """
@@ -64,6 +66,13 @@ class Func:
 
 
 @dataclass(frozen=True)
+class IsOf:
+    """``isof('microsoft.graph.user')``: ``type_name`` as written, qualified."""
+
+    type_name: str
+
+
+@dataclass(frozen=True)
 class Not:
     inner: Node
 
@@ -82,7 +91,7 @@ class Any_:
     body: Node
 
 
-Node = Compare | In | Func | Not | BoolOp | Any_
+Node = Compare | In | Func | IsOf | Not | BoolOp | Any_
 
 
 def _tokens(text: str) -> list[tuple[str, str]]:
@@ -177,6 +186,14 @@ class _Parser:
             self.expect(")")
             self.operators.add(lowered)
             return Func(lowered, path, value)
+        if lowered == "isof" and after is not None and after[1] == "(":
+            self.take()
+            type_name = self.literal()
+            self.expect(")")
+            if not isinstance(type_name, str):
+                raise FilterSyntaxError(f"Syntax error: isof needs a type name in '{self.text}'.")
+            self.operators.add("isof")
+            return IsOf(type_name)
         path = self.path((kind, text))
         if self.peek() is not None and self.peek() == ("punct", "/"):
             raise FilterSyntaxError(f"Syntax error in '{self.text}'.")
@@ -310,6 +327,10 @@ def evaluate(node: Node, body: dict[str, Any], scope: dict[str, Any] | None = No
     if isinstance(node, In):
         value = _norm(_resolve(node.path, body, scope))
         return any(value == _norm(v) for v in node.values)
+    if isinstance(node, IsOf):
+        declared = body.get("@odata.type")
+        wanted = node.type_name.lstrip("#").casefold()
+        return isinstance(declared, str) and declared.lstrip("#").casefold() == wanted
     if isinstance(node, Func):
         value = _resolve(node.path, body, scope)
         if not isinstance(value, str) or not isinstance(node.value, str):

@@ -27,6 +27,8 @@ def check_filter_properties(ctx: Ctx, resource: Resource, type_names: Iterable[s
     flt = ctx.query.filter
     if flt is None:
         return
+    if "isof" in flt.operators:
+        raise errors.unsupported_query("isof is not supported for this request.")
     known: set[str] = set()
     for type_name in type_names:
         known |= set(ctx.shapes.props(type_name))

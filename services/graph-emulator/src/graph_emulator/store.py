@@ -5,7 +5,9 @@ that is what a delta response reports ("a property never set is not included"), 
 keeps a 100,000-object tenant small. Responses fill in the rest from the metadata.
 
 Links to a soft-deleted object are kept but hidden, and come back on restore, as Entra
-does for a restored user's group memberships; a permanent delete drops them.
+does for a restored user's group memberships; a permanent delete drops them. App role
+assignments of a soft-deleted principal or resource are hidden the same way: the change
+log records them leaving and coming back, for ``/directoryObjects/delta``.
 """
 
 from __future__ import annotations
@@ -29,7 +31,14 @@ KINDS = (
     "oAuth2PermissionGrant",
     "appRoleAssignment",
 )
-DELTA_KINDS = ("user", "group", "application", "servicePrincipal", "oAuth2PermissionGrant")
+DELTA_KINDS = (
+    "user",
+    "group",
+    "application",
+    "servicePrincipal",
+    "oAuth2PermissionGrant",
+    "appRoleAssignment",
+)
 #: Link name → kinds whose objects have it.
 LINKS = {"members": ("group",), "owners": ("group", "application", "servicePrincipal")}
 
@@ -300,6 +309,11 @@ class Tenant:
         for report in list(self.reports.get(object_id, ())):
             if self.is_active(report):
                 self._link_event(report, "manager", object_id, added=restored)
+        assignments = self.collections["appRoleAssignment"].items
+        for index in (self.by_principal, self.by_resource):
+            for assignment_id in index.get(object_id, ()):
+                if assignment_id in assignments:
+                    self.touch("appRoleAssignment", assignment_id)
 
     def _drop_links(self, object_id: str) -> None:
         for link in LINKS:
@@ -330,12 +344,21 @@ class Tenant:
         self.collections["appRoleAssignment"].add(body)
         self.by_resource.setdefault(body["resourceId"], {})[body["id"]] = None
         self.by_principal.setdefault(body["principalId"], {})[body["id"]] = None
+        self.touch("appRoleAssignment", body["id"], created=True)
 
     def remove_assignment(self, assignment_id: str) -> Body:
         body = self.collections["appRoleAssignment"].pop(assignment_id)
         self.by_resource.get(body["resourceId"], {}).pop(assignment_id, None)
         self.by_principal.get(body["principalId"], {}).pop(assignment_id, None)
+        log = self.changes["appRoleAssignment"]
+        log.purged.add(assignment_id)
+        log.created.pop(assignment_id, None)
+        self.touch("appRoleAssignment", assignment_id)
         return body
+
+    def assignment_visible(self, body: Body) -> bool:
+        """Listed only while both its principal and its resource are active."""
+        return self.is_active(body["principalId"]) and self.is_active(body["resourceId"])
 
     def assignments(
         self, *, resource: str | None = None, principal: str | None = None
@@ -349,11 +372,7 @@ class Tenant:
         out = []
         for assignment_id in index:
             body = items.get(assignment_id)
-            if (
-                body is not None
-                and self.is_active(body["principalId"])
-                and self.is_active(body["resourceId"])
-            ):
+            if body is not None and self.assignment_visible(body):
                 out.append(body)
         return out
 
