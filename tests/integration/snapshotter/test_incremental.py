@@ -140,3 +140,96 @@ async def test_a_long_chain_starts_again_with_a_full_snapshot(harness: Harness) 
         assert record is not None
         modes.append((record.mode, len(record.chain)))
     assert modes == [("full", 1), ("incremental", 2), ("full", 1)]
+
+
+async def _assignable(harness: Harness) -> tuple[str, str, list[str]]:
+    """A resource service principal with a role users may hold, that role, and the
+    users holding no assignment of that resource."""
+    state = await harness.emulator.state()
+    assigned: dict[str, set[str]] = {}
+    for body in state["types"]["appRoleAssignment"]["active"]:
+        assigned.setdefault(body["resourceId"], set()).add(body["principalId"])
+    users = [body["id"] for body in state["types"]["user"]["active"]]
+    for sp in state["types"]["servicePrincipal"]["active"]:
+        for role in sp.get("appRoles") or []:
+            if "User" in role["allowedMemberTypes"]:
+                free = [u for u in users if u not in assigned.get(sp["id"], set())]
+                return sp["id"], role["id"], free
+    raise AssertionError("the generated tenant has no role users may hold")
+
+
+async def test_app_role_assignments_come_from_delta(harness: Harness) -> None:
+    emulator = harness.emulator
+    await emulator.generate()
+    _, first = await harness.snapshot()
+    assert first is not None
+    existing = (await emulator.state())["types"]["appRoleAssignment"]["active"]
+    by_user = [a for a in existing if a["principalType"] == "User"]
+    assert len(by_user) >= 3
+    resource, role, free = await _assignable(harness)
+    assigned_to = f"/servicePrincipals/{resource}/appRoleAssignedTo"
+
+    def grant(user: str) -> dict[str, str]:
+        return {"principalId": user, "resourceId": resource, "appRoleId": role}
+
+    added = await emulator.graph_call("POST", assigned_to, grant(free[0]))
+    fleeting = await emulator.graph_call("POST", assigned_to, grant(free[1]))
+    await emulator.graph_call("DELETE", f"{assigned_to}/{fleeting['id']}")
+    removed, hidden, purged = by_user[0], by_user[1], by_user[2]
+    await emulator.graph_call(
+        "DELETE", f"/servicePrincipals/{removed['resourceId']}/appRoleAssignedTo/{removed['id']}"
+    )
+    await emulator.graph_call("DELETE", f"/users/{hidden['principalId']}")
+    if purged["principalId"] != hidden["principalId"]:
+        await emulator.graph_call("DELETE", f"/users/{purged['principalId']}")
+        await emulator.graph_call("DELETE", f"/directory/deletedItems/{purged['principalId']}")
+    await emulator.control("DELETE", "/_emulator/stats")
+
+    job, second = await harness.snapshot()
+
+    assert job.status is JobStatus.COMPLETED, job.error
+    assert second is not None
+    assert second.mode == "incremental"
+    assert "appRoleAssignment" not in second.chain[-1].full_types
+    routes = (await emulator.control("GET", "/_emulator/stats"))["byRoute"]
+    assert "GET /servicePrincipals/{id}/appRoleAssignedTo" not in routes
+    assert routes["GET /directoryObjects/delta"] >= 1
+    live = set(await _ids(harness, "appRoleAssignment"))
+    assert added["id"] in live
+    assert not {fleeting["id"], removed["id"], hidden["id"], purged["id"]} & live
+    contents = await snapshot_contents(harness, second)
+    assert set(contents["appRoleAssignment"]) == live
+    await _matches(harness, second.id)
+
+    # The principal back from the recycle bin brings its assignment back.
+    await emulator.graph_call("POST", f"/directory/deletedItems/{hidden['principalId']}/restore")
+    _, third = await harness.snapshot()
+    assert third is not None
+    contents = await snapshot_contents(harness, third)
+    assert hidden["id"] in contents["appRoleAssignment"]
+    assert set(contents["appRoleAssignment"]) == set(await _ids(harness, "appRoleAssignment"))
+    await _matches(harness, third.id)
+
+
+async def test_an_expired_assignment_link_reads_every_service_principal(
+    harness: Harness,
+) -> None:
+    await harness.emulator.generate()
+    await harness.snapshot()
+    await harness.emulator.control("POST", "/_emulator/reset")
+    await harness.emulator.generate()
+    await harness.emulator.control("DELETE", "/_emulator/stats")
+
+    job, record = await harness.snapshot()
+
+    assert job.status is JobStatus.COMPLETED, job.error
+    assert record is not None
+    assert "appRoleAssignment" in record.chain[-1].full_types
+    routes = (await harness.emulator.control("GET", "/_emulator/stats"))["byRoute"]
+    service_principals = len(await _ids(harness, "servicePrincipal"))
+    assert routes["GET /servicePrincipals/{id}/appRoleAssignedTo"] == service_principals
+    await _matches(harness, record.id)
+    # Tracking starts again from before that read.
+    _, after = await harness.snapshot()
+    assert after is not None
+    assert "appRoleAssignment" not in after.chain[-1].full_types

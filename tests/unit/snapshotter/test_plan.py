@@ -35,7 +35,11 @@ def _record(chain: int, *, unread: list[str] | None = None) -> SnapshotRecord:
         merkle_root="b" * 64,
         previous_root=None,
         previous_snapshot_id=None,
-        delta_links={"user": "https://graph/users/delta?$deltatoken=1", "group": "g"},
+        delta_links={
+            "user": "https://graph/users/delta?$deltatoken=1",
+            "group": "g",
+            "appRoleAssignment": "https://graph/directoryObjects/delta?$deltatoken=2",
+        },
         unread_types=unread or [],
     )
 
@@ -60,6 +64,7 @@ def test_types_use_delta_from_the_last_link_or_are_read_whole() -> None:
     assert methods["group"] == (DELTA_FIRST, True)  # unread last time: no link to trust
     assert methods["application"] == (DELTA_FIRST, True)  # no link stored
     assert methods["conditionalAccessPolicy"] == (PAGES, True)
+    assert methods["appRoleAssignment"] == (DELTA_CHANGES, False)
     assert list(state.types) == [t.name for t in ALL_TYPES]
 
 
@@ -68,3 +73,7 @@ def test_a_full_snapshot_reads_everything_whole_but_keeps_its_base() -> None:
     assert state.mode == "full"
     assert state.base_id == "s9"  # still chained to it, and compared with it
     assert all(progress.full for progress in state.types.values())
+    # Assignments are listed (their delta's first round would read every user again);
+    # the listing takes a link from now to track them.
+    assert state.types["appRoleAssignment"].method == PAGES
+    assert state.types["user"].method == DELTA_FIRST

@@ -16,6 +16,20 @@ def test_delta_selects_the_links_graph_tracks() -> None:
     assert plans.links_not_in_delta("group") == ()
 
 
+def test_assignments_share_the_directory_objects_delta_with_users() -> None:
+    assignment = get_type("appRoleAssignment")
+    assert assignment.tracks_changes
+    assert not assignment.has_delta  # read whole by listing, not by a first round
+    assert plans.delta_params(assignment) == {
+        "$filter": "isof('microsoft.graph.appRoleAssignment') or isof('microsoft.graph.user')"
+    }
+    assert plans.in_delta_of(assignment, {"@odata.type": "#microsoft.graph.appRoleAssignment"})
+    assert not plans.in_delta_of(assignment, {"@odata.type": "#microsoft.graph.user"})
+    assert plans.in_delta_of(assignment, {"id": "untyped"})
+    # A type with a delta of its own keeps every item of its rounds.
+    assert plans.in_delta_of(get_type("user"), {"@odata.type": "#microsoft.graph.group"})
+
+
 def test_listings_expand_one_link_and_page_at_graphs_maxima() -> None:
     group = get_type("group")
     expanded = plans.expanded_link(group)

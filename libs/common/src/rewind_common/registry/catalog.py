@@ -416,6 +416,12 @@ APP_ROLE_ASSIGNMENT = ObjectType(
     parent="servicePrincipal",
     display_name="principalDisplayName",
     id_format=IdFormat.BASE64URL,
+    # Tracked only together with users (directoryobject-delta.md, v1.0): rounds carry
+    # users too. Their first round would read every user again, so a whole read lists
+    # the assignments under each service principal instead.
+    delta_path="/directoryObjects/delta",
+    delta_filter="isof('microsoft.graph.appRoleAssignment') or isof('microsoft.graph.user')",
+    delta_first_round=False,
     read_only=frozenset(
         {
             "id", "deletedDateTime", "createdDateTime", "principalDisplayName", "principalType",

@@ -123,7 +123,16 @@ class ObjectType:
     display_name: str = "displayName"
     #: Properties requested with ``$select`` when Graph's default set is incomplete.
     select: tuple[str, ...] = ()
+    #: The delta query that tracks the type's changes.
     delta_path: str | None = None
+    #: ``$filter`` of a delta query several types share (``/directoryObjects/delta``):
+    #: its rounds carry objects of other types too, told apart by ``@odata.type``.
+    delta_filter: str | None = None
+    #: Whether the delta query's first round is how the type is read whole. When the
+    #: filter must name a far larger type too (app role assignments are tracked only
+    #: along with users), a whole read lists the type instead, and tracking starts from
+    #: a ``$deltatoken=latest`` link taken before the listing.
+    delta_first_round: bool = True
     soft_delete: SoftDelete = SoftDelete.NONE
     #: When given, only objects matching it go to deleted items; the others are deleted
     #: permanently (security groups: only Microsoft 365 groups are soft-deleted).
@@ -157,6 +166,12 @@ class ObjectType:
 
     @property
     def has_delta(self) -> bool:
+        """Whether the type is read whole through its delta query's first round."""
+        return self.delta_path is not None and self.delta_first_round
+
+    @property
+    def tracks_changes(self) -> bool:
+        """Whether a delta query reports the type's changes since an earlier round."""
         return self.delta_path is not None
 
     @property

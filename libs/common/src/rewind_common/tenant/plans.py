@@ -10,6 +10,7 @@ a page, the most Graph returns with ``$expand`` on directory objects.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from rewind_common.registry import Link, Listing, ObjectType, SoftDelete, get_type
 
@@ -103,11 +104,24 @@ def link_path(object_type: ObjectType, object_id: str, link: Link) -> str:
 
 
 def delta_params(object_type: ObjectType) -> dict[str, str]:
+    params: dict[str, str] = {}
+    if object_type.delta_filter is not None:
+        params["$filter"] = object_type.delta_filter
     tracked = DELTA_TRACKED_LINKS.get(object_type.name, ())
-    if not object_type.select and not tracked:
-        return {}
-    navigations = [object_type.link(name).navigation for name in tracked]
-    return {"$select": ",".join([*object_type.select, *navigations])}
+    if object_type.select or tracked:
+        navigations = [object_type.link(name).navigation for name in tracked]
+        params["$select"] = ",".join([*object_type.select, *navigations])
+    return params
+
+
+def in_delta_of(object_type: ObjectType, raw: Mapping[str, Any]) -> bool:
+    """Whether an item of a delta round is of the type (a round of a shared delta query
+    also carries the other types its filter names). Per-type rounds leave items untyped."""
+    declared = raw.get("@odata.type")
+    if object_type.delta_filter is None or not isinstance(declared, str):
+        return True
+    name = declared.lstrip("#").removeprefix("microsoft.graph.")
+    return name == object_type.entity or name in object_type.derived_entities
 
 
 def links_from_delta(type_name: str) -> tuple[str, ...]:

@@ -200,7 +200,11 @@ class TenantReader:
             async for page in self.graph.pages(link or object_type.delta_path, params):
                 yield DeltaPage(
                     type=type_name,
-                    items=[delta_item(object_type, raw) for raw in page.items],
+                    items=[
+                        delta_item(object_type, raw)
+                        for raw in page.items
+                        if plans.in_delta_of(object_type, raw)
+                    ],
                     next_link=page.next_link,
                     delta_link=page.delta_link,
                 )

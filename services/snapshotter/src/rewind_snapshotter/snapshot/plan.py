@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rewind_common.registry import ALL_TYPES
+from rewind_common.registry import ALL_TYPES, get_type
 from rewind_common.settings import Settings
 from rewind_common.storage.snapshots import SnapshotRecord
 from rewind_snapshotter.snapshot.state import (
@@ -42,12 +42,16 @@ def plan_snapshot(
     )
     for object_type in ALL_TYPES:
         name = object_type.name
-        if object_type.delta_path is None:
-            state.types[name] = TypeProgress(name, PAGES, full=True)
-            continue
         link = state.base_delta_links.get(name) if mode == INCREMENTAL else None
-        if link and base is not None and name not in base.unread_types:
+        trusted = base is not None and name not in base.unread_types
+        if object_type.tracks_changes and link and trusted:
             state.types[name] = TypeProgress(name, DELTA_CHANGES, full=False, cursor=link)
-        else:
-            state.types[name] = TypeProgress(name, DELTA_FIRST, full=True)
+            continue
+        state.types[name] = TypeProgress(name, whole_read(name), full=True)
     return state
+
+
+def whole_read(type_name: str) -> str:
+    """How a type is read in full: its delta query's first round when that reads it
+    whole, else a listing (which starts tracking from now when the type has a delta)."""
+    return DELTA_FIRST if get_type(type_name).has_delta else PAGES

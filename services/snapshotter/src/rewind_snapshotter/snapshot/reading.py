@@ -9,7 +9,9 @@ How a type is read (``state.TypeProgress.method``) and its stages:
 - ``deltaChanges``: a round from the previous snapshot's deltaLink (soft-deleted objects
   read from the recycle bin as they come), then the untracked links; an expired link
   starts the type again as ``deltaFirst``;
-- ``pages``: a listing with links, then the recycle bin.
+- ``pages``: a listing with links, then the recycle bin. A type whose delta query is
+  not read whole (app role assignments) first takes a ``$deltatoken=latest`` link, so
+  the next snapshot reads only what changed from before the listing.
 
 A 403 makes the type unread: the snapshot completes with a warning naming it.
 """
@@ -25,12 +27,14 @@ from typing import Any
 from rewind_common.errors import GraphError
 from rewind_common.jobs.model import JobWarning
 from rewind_common.jobs.runner import StepContext
+from rewind_common.registry import get_type
 from rewind_common.storage.manifest import Segment
 from rewind_common.storage.snapshots import SnapshotStore
 from rewind_common.tenant import DeltaExpired, TenantReader, TypeNotReadable
 from rewind_common.tenant.plans import links_not_in_delta
 from rewind_snapshotter.manifest_pass import manifest_pass
 from rewind_snapshotter.snapshot.pipeline import prefetched
+from rewind_snapshotter.snapshot.plan import whole_read
 from rewind_snapshotter.snapshot.records import Batch, PageWriter
 from rewind_snapshotter.snapshot.seal_phase import SealPhase
 from rewind_snapshotter.snapshot.state import (
@@ -127,7 +131,7 @@ class ReadPhase:
                 return
             except DeltaExpired as exc:
                 log.info("%s; reading %s in full", exc.message, progress.name)
-                progress.restart(DELTA_FIRST)
+                progress.restart(whole_read(progress.name))
                 await self._save()
                 continue
             except GraphError:
@@ -153,6 +157,8 @@ class ReadPhase:
         )
         reader = self._reader
         name = progress.name
+        if progress.method == PAGES and progress.stage == MAIN and progress.cursor is None:
+            await self._track_from_now(progress)
         pages: AsyncIterator[tuple[Any, Any]]
         if progress.stage == MAIN and progress.method == PAGES:
             pages = _pairs(reader.pages(name, progress.cursor), lambda p: p.cursor)
@@ -223,6 +229,14 @@ class ReadPhase:
         self._advance(progress)
         await self._stored()
         return True
+
+    async def _track_from_now(self, progress: TypeProgress) -> None:
+        """Before a listing of a type whose changes a delta query tracks: a deltaLink
+        from now, so what changes while the listing runs comes again next time."""
+        if not get_type(progress.name).tracks_changes or progress.delta_link is not None:
+            return
+        progress.delta_link = await self._reader.latest_delta_link(progress.name)
+        await self._save()
 
     def _advance(self, progress: TypeProgress) -> None:
         """Move a type to its next stage (its cursor starts afresh)."""
