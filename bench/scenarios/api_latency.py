@@ -364,6 +364,32 @@ def figures(load: Load, seconds: float) -> dict[str, Any]:
     }
 
 
+def _notes(metrics: dict[str, Any]) -> list[str]:
+    alone, busy, paced = metrics["singleClient"], metrics["backToBack"], metrics["paced"]
+    cpu = busy["cpuCoresUsed"]
+    load = busy["machineLoadAverage"]
+    posts = sum(
+        busy["byRoute"][route]["requests"] + busy["byRoute"][route]["rateLimited"]
+        for route in POSTS
+    )
+    return [
+        f"One client alone is answered in p50 {alone['p50Ms']} ms (p99 {alone['p99Ms']} ms) "
+        f"at {alone['answeredPerSecond']} requests/s. Back to back, 50 requests are always "
+        f"in flight, so latency is 50 / throughput: {busy['answeredPerSecond']}/s gives "
+        f"p50 {busy['p50Ms']} ms. Paced ({paced['thinkSeconds']} s mean pause), "
+        f"{paced['answeredPerSecond']} requests/s get p50 {paced['p50Ms']} ms, "
+        f"p99 {paced['p99Ms']} ms.",
+        "CPU used while 50 clients sent back to back, in cores: "
+        + ", ".join(f"{name} {cores}" for name, cores in cpu.items())
+        + f"; the machine's load average (every process on it, this stack's included) "
+        f"went from {load[0]} to {load[1]} on {os.cpu_count()} cores.",
+        f"Job-creating POSTs share the tenant's budget of new jobs a minute: "
+        f"{busy['rateLimited']} of {posts} back to back and {paced['rateLimited']} paced "
+        "were answered 429 with Retry-After; they are counted apart, left out of the "
+        "percentiles, and the jobs the others started ran on the workers meanwhile.",
+    ]
+
+
 def run(options: Namespace) -> ScenarioResult:
     quick = getattr(options, "quick", False)
     sizes = scaled(100) if quick else scaled(10)
@@ -421,6 +447,7 @@ def run(options: Namespace) -> ScenarioResult:
                 f"{measured['serverErrors']} 5xx",
                 flush=True,
             )
+    result.notes += _notes(result.metrics)
     for name, label in (("backToBack", "back to back"), ("paced", "paced")):
         measured = result.metrics[name]
         result.checks += [
