@@ -46,3 +46,18 @@ async def test_tokens_are_listed_newest_first(mongo: Mongo) -> None:
     rest, end = await tokens.page(cursor=cursor, limit=3)
     assert [t.name for t in rest] == ["t1", "t0"]
     assert end is None
+
+
+async def test_a_cached_token_is_forgotten_on_revocation_or_after_its_time(mongo: Mongo) -> None:
+    now = [0.0]
+    api = TokenRepository(mongo, cache_seconds=5, clock=lambda: now[0])
+    other_api = TokenRepository(mongo, cache_seconds=5, clock=lambda: now[0])
+    secret, record = await api.create("ci", Role.OPERATOR)
+    assert await api.authenticate(secret) == record
+    assert await other_api.authenticate(secret) == record
+
+    await api.revoke(record.id)
+    assert await api.authenticate(secret) is None, "revoked here: refused at once"
+    assert await other_api.authenticate(secret) == record, "another process trusts it a while"
+    now[0] = 5.1
+    assert await other_api.authenticate(secret) is None

@@ -129,6 +129,9 @@ class Settings(BaseSettings):
     api_port: int = 8000
     #: Public base URL of the API, used in ``Location`` headers and CLI defaults.
     api_url: str = "http://127.0.0.1:8000"
+    #: How long the API trusts a token it found valid before asking MongoDB again; a
+    #: token revoked through another API process stops working within this time.
+    api_token_cache_seconds: float = Field(default=5.0, ge=0, le=300)
 
     snapshot_interval_minutes: int = Field(default=60, ge=0)
     retention: RetentionPolicy = RetentionPolicy()

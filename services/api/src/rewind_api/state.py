@@ -100,7 +100,7 @@ async def open_state(settings: Settings) -> AsyncIterator[AppState]:
         celery=celery,
         jobs=JobRepository(mongo),
         snapshots=SnapshotStore(mongo),
-        tokens=TokenRepository(mongo),
+        tokens=TokenRepository(mongo, cache_seconds=settings.api_token_cache_seconds),
         idempotency=IdempotencyRepository(mongo),
         control=JobControl(redis),
         events=JobEvents(redis),

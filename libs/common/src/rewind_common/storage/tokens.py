@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -94,9 +96,27 @@ class TokenRecord:
         )
 
 
+#: Tokens kept in the cache at most (real deployments have a handful).
+_CACHE_LIMIT = 1024
+
+
 class TokenRepository:
-    def __init__(self, mongo: Mongo) -> None:
+    """Tokens in MongoDB. With ``cache_seconds``, a token found valid is trusted that long
+    without asking MongoDB again (every API request authenticates); revoking through this
+    repository forgets every cached token at once, another API process's cache within
+    ``cache_seconds``."""
+
+    def __init__(
+        self,
+        mongo: Mongo,
+        *,
+        cache_seconds: float = 0.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._tokens = mongo.collection(Collection.TOKENS)
+        self._cache_seconds = cache_seconds
+        self._clock = clock
+        self._valid: dict[str, tuple[float, TokenRecord]] = {}
 
     async def ensure_indexes(self) -> None:
         try:
@@ -142,14 +162,25 @@ class TokenRepository:
         """The active token's record, or None for an unknown or revoked token."""
         if not token.startswith(TOKEN_PREFIX):
             return None
+        digest = hash_token(token)
+        cached = self._valid.get(digest)
+        if cached is not None and cached[0] > self._clock():
+            return cached[1]
         try:
-            document = await self._tokens.find_one({"_id": hash_token(token)})
+            document = await self._tokens.find_one({"_id": digest})
         except PyMongoError as exc:
             raise unavailable(exc) from exc
         if document is None:
             return None
         record = TokenRecord.from_document(document)
-        return record if record.active else None
+        if not record.active:
+            self._valid.pop(digest, None)
+            return None
+        if self._cache_seconds > 0:
+            if len(self._valid) >= _CACHE_LIMIT:
+                self._valid.clear()
+            self._valid[digest] = (self._clock() + self._cache_seconds, record)
+        return record
 
     async def page(
         self, *, cursor: str | None = None, limit: int = 50
@@ -173,6 +204,7 @@ class TokenRepository:
 
     async def revoke(self, token_id: str, *, at: datetime | None = None) -> TokenRecord:
         """Revoke a token by its public id; revoking twice keeps the first time."""
+        self._valid.clear()
         try:
             document = await self._tokens.find_one_and_update(
                 {"id": token_id, "revokedAt": None},
