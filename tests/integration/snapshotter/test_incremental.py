@@ -233,3 +233,28 @@ async def test_an_expired_assignment_link_reads_every_service_principal(
     _, after = await harness.snapshot()
     assert after is not None
     assert "appRoleAssignment" not in after.chain[-1].full_types
+
+
+async def test_assignments_are_listed_where_their_delta_is_forbidden(harness: Harness) -> None:
+    emulator = harness.emulator
+    await emulator.generate()
+    await emulator.fault("GET", r"/directoryObjects/delta", 403)
+    job, first = await harness.snapshot()
+    assert job.status is JobStatus.COMPLETED, job.error
+    assert first is not None
+    assert "appRoleAssignment" not in first.delta_links
+    assert "appRoleAssignment" not in first.unread_types
+    await _matches(harness, first.id)
+    await emulator.clear_faults()
+    _, second = await harness.snapshot()
+    assert second is not None
+    assert "appRoleAssignment" in second.chain[-1].full_types  # no link: listed again
+    assert "appRoleAssignment" in second.delta_links
+    # Permission withdrawn after tracking began: listed again, not left unread.
+    await emulator.fault("GET", r"/directoryObjects/delta", 403)
+    job, third = await harness.snapshot()
+    assert job.status is JobStatus.COMPLETED, job.error
+    assert third is not None
+    assert "appRoleAssignment" in third.chain[-1].full_types
+    assert "appRoleAssignment" not in third.unread_types
+    await _matches(harness, third.id)

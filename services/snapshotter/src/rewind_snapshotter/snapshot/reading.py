@@ -127,6 +127,12 @@ class ReadPhase:
             try:
                 finished = await self._stage(progress)
             except TypeNotReadable as exc:
+                if progress.method == DELTA_CHANGES and whole_read(progress.name) == PAGES:
+                    # The listing needs other permissions than the delta query: try it.
+                    log.info("%s; listing %s instead", exc.message, progress.name)
+                    progress.restart(PAGES)
+                    await self._save()
+                    continue
                 await self._unread(progress, exc)
                 return
             except DeltaExpired as exc:
@@ -235,7 +241,12 @@ class ReadPhase:
         from now, so what changes while the listing runs comes again next time."""
         if not get_type(progress.name).tracks_changes or progress.delta_link is not None:
             return
-        progress.delta_link = await self._reader.latest_delta_link(progress.name)
+        try:
+            progress.delta_link = await self._reader.latest_delta_link(progress.name)
+        except TypeNotReadable as exc:
+            # Untracked, the type is listed whole again next time: nothing is missed.
+            log.info("%s; %s is listed without tracking its changes", exc.message, progress.name)
+            return
         await self._save()
 
     def _advance(self, progress: TypeProgress) -> None:
