@@ -1,4 +1,4 @@
-"""Run benchmark scenarios: ``python -m bench.run [scenario ...] [--scale N]``.
+"""Run benchmark scenarios: ``python -m bench.run [scenario ...] [--quick]``.
 
 Without names, every scenario in ``bench/scenarios`` runs, in name order. Each result
 is written to ``bench/results/<scenario>.json``; ``bench/results/SUMMARY.md`` is then
