@@ -52,6 +52,13 @@ def test_the_plan_follows_the_scope_and_skips_types_the_backup_lacks() -> None:
     assert [t.name for t in between.tasks if not t.skipped] == ["user"]
 
 
+def test_large_types_get_finer_buckets_by_how_their_ids_spread() -> None:
+    backup = _record("s1", {"user": 30_000, "appRoleAssignment": 30_000, "group": 900})
+    widths = {t.name: t.bucket_width for t in plan_report("r1", Scope.everything(), backup).tasks}
+    # base64url ids already spread over 64 first characters, GUIDs over 16
+    assert (widths["user"], widths["appRoleAssignment"], widths["group"]) == (2, 1, 1)
+
+
 def _user(body: dict[str, object]) -> ObjectState:
     return ObjectState("user", USER, {"id": USER, "displayName": "Adele", **body})
 

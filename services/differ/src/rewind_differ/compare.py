@@ -5,11 +5,13 @@ Bodies are read only for objects whose fingerprints differ, a batch at a time: t
 backup's versions from their packs, the live ones from staging (or, between two
 snapshots, the later snapshot's packs). A checkpoint follows every batch, so a
 redelivered step resumes after the last object compared and stores no change twice
-(change keys are deterministic, see ``storage.reports``).
+(change keys are deterministic, see ``storage.reports``). A few types are compared at
+the same time: each waits on MongoDB and Graph in turn, and their waits overlap.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
 
@@ -31,6 +33,8 @@ from rewind_differ.state import DiffState, TypeTask
 DIFF_BATCH = 200
 #: Objects compared between checkpoints when few of them differ.
 EXAMINE_BATCH = 5_000
+#: Types compared at the same time.
+TYPE_CONCURRENCY = 3
 
 Pending = tuple[Item | None, Item | None]
 
@@ -59,15 +63,24 @@ class ComparePhase:
         self._other_chain = other_chain
         self._context = context
         self._save = save
+        self._saving = asyncio.Lock()
+        self._flushes = 0
 
     async def run(self) -> bool:
         """Compare until every type is done (True) or the step's time is up (False)."""
-        for task in self._state.tasks:
-            if task.compared or task.skipped:
-                continue
-            if not await self._compare(task):
-                return False
-        return True
+        pending = [task for task in self._state.tasks if not (task.compared or task.skipped)]
+        semaphore = asyncio.Semaphore(TYPE_CONCURRENCY)
+
+        async def one(task: TypeTask) -> None:
+            async with semaphore:
+                # every step compares something, however short its time
+                if not (self._flushes and self._context.out_of_time()):
+                    await self._compare(task)
+
+        async with asyncio.TaskGroup() as group:
+            for task in pending:
+                group.create_task(one(task))
+        return all(task.compared or task.skipped for task in self._state.tasks)
 
     def _current(self, task: TypeTask) -> AsyncGenerator[Item, None]:
         if self._other_chain is None:
@@ -106,8 +119,12 @@ class ComparePhase:
                         return False
         await self._flush(task, pending, last, examined)
         task.compared = True
-        await self._save()
+        await self._checkpoint()
         return True
+
+    async def _checkpoint(self) -> None:
+        async with self._saving:
+            await self._save()
 
     async def _flush(
         self, task: TypeTask, pending: Sequence[Pending], last: str | None, examined: int
@@ -118,7 +135,8 @@ class ComparePhase:
         if last is not None:
             task.after = last
         self._state.compared += examined
-        await self._save()
+        self._flushes += 1
+        await self._checkpoint()
         await self._context.raise_if_canceled()
         done = self._state.compared
         await self._context.progress(done, max(done, self._state.expected))

@@ -1,11 +1,15 @@
 """The load phase (``Loading data``): the live state of every type in scope, staged.
 
-- A whole type is read once, a page at a time, each page staged and checkpointed.
-  Users and groups, whose links Graph's delta query tracks, are read as the snapshotter
-  reads them: the first round of their delta query (bodies in the same shape as the
+- Whole types are read the way the snapshotter reads them, a few types at a time:
+  types with a delta query through its first round (bodies in the same shape as the
   backup's, so an unchanged object has the same version hash and is compared without
-  reading its body), then the recycle bin. Other types are listed with their links
-  (``TenantReader.pages``), then the recycle bin.
+  reading its body), then the recycle bin, then the links the delta does not track
+  (owners of applications and service principals) by listing; other types are listed
+  with their links (``TenantReader.pages``), then the recycle bin.
+- The next page is read while the current one is staged, and pages are staged a few
+  thousand records at a time (the local MongoDB-compatible server pays per document and
+  round trip far more than per byte). The checkpoint follows each write, so a
+  redelivered step reads again only the pages of a write it lost.
 - Listed ids are read by id (``TenantReader.get``: live, then the recycle bin, then their
   links, 20 to a ``$batch``), a chunk at a time: O(N) requests for N ids whatever the
   tenant's size. App role assignments are read under their resource service principal,
@@ -18,17 +22,25 @@ as entirely deleted.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from dataclasses import replace
+from typing import Any, TypeVar
 
 from rewind_common.domain.records import LinkValue, ObjectState, link_value
 from rewind_common.jobs.model import JobWarning, utcnow
 from rewind_common.jobs.runner import StepContext
 from rewind_common.registry import Listing, get_type
 from rewind_common.storage.manifest import Segment
-from rewind_common.storage.report_staging import ReportStaging
+from rewind_common.storage.report_staging import (
+    ReportStaging,
+    StagingBatch,
+    links_record,
+    staged_record,
+)
 from rewind_common.storage.snapshot_reader import SnapshotReader
 from rewind_common.tenant import DeltaItem, TenantReader, TypeNotReadable
 from rewind_common.tenant.plans import links_not_in_delta
@@ -38,15 +50,24 @@ log = logging.getLogger(__name__)
 
 #: Ids read per unit of a scoped type.
 ID_CHUNK = 200
-#: Stages of a whole type read through delta.
+#: Stages of a whole type: its bodies (a delta round or a listing), the recycle bin
+#: after a delta round, then the links the delta does not track.
 MAIN = "main"
 DELETED = "deleted"
+LINKS = "links"
+#: Whole types read at the same time.
+TYPE_CONCURRENCY = 4
+#: Records, and their encoded bytes, gathered before they are staged.
+FLUSH_RECORDS = 2500
+FLUSH_BYTES = 2_000_000
+
+Record = dict[str, Any]
+T = TypeVar("T")
 
 
 def read_by_delta(type_name: str) -> bool:
-    """Whether a type is read through its delta query: it has one, and it tracks every
-    link of the type (users' manager, groups' members and owners)."""
-    return get_type(type_name).has_delta and not links_not_in_delta(type_name)
+    """Whether a whole type is read through its delta query, as the backup was."""
+    return get_type(type_name).has_delta
 
 
 def _first_round_state(item: DeltaItem) -> ObjectState:
@@ -83,63 +104,130 @@ class LoadPhase:
         self._backup_chain = backup_chain
         self._context = context
         self._save = save
+        self._saving = asyncio.Lock()
+        self._writes = 0
         self._last_progress = 0.0
 
     async def run(self) -> bool:
         """Load until every type is staged (True) or the step's time is up (False)."""
-        for task in self._state.tasks:
-            if task.loaded or task.skipped:
-                continue
-            try:
-                done = await (self._whole(task) if task.whole else self._ids(task))
-            except TypeNotReadable as exc:
-                await self._skip(task, exc.message)
-                continue
-            if not done:
-                return False
-        return True
+        pending = [task for task in self._state.tasks if not (task.loaded or task.skipped)]
+        semaphore = asyncio.Semaphore(TYPE_CONCURRENCY)
+
+        async def one(task: TypeTask) -> None:
+            async with semaphore:
+                # every step stages something, however short its time
+                if self._writes and self._context.out_of_time():
+                    return
+                try:
+                    await (self._whole(task) if task.whole else self._ids(task))
+                except TypeNotReadable as exc:
+                    await self._skip(task, exc.message)
+
+        async with asyncio.TaskGroup() as group:
+            for task in pending:
+                group.create_task(one(task))
+        return all(task.loaded or task.skipped for task in self._state.tasks)
 
     async def _whole(self, task: TypeTask) -> bool:
-        if not read_by_delta(task.name):
-            return await self._listed(task)
-        if task.stage == MAIN:
-            async for delta in self._reader.delta(task.name, task.cursor):
-                states = [_first_round_state(item) for item in delta.items if item.state]
-                await self._stage(task, states, partial_links=True)
-                task.cursor = delta.next_link
-                if delta.next_link is None:
-                    break
-                await self._unit_done()
-                if self._context.out_of_time():
-                    return False
-            task.stage, task.cursor = DELETED, None
-            await self._unit_done()
-        async for page in self._reader.deleted_pages(task.name, task.cursor):
-            await self._stage(task, page.states)
-            task.cursor = (page.cursor or {}).get("next")
-            if task.cursor is None:
-                break
-            await self._unit_done()
-            if self._context.out_of_time():
+        delta = read_by_delta(task.name)
+        while not task.loaded:
+            if task.stage == MAIN and delta:
+                pages = self._delta_pages(task)
+            elif task.stage == MAIN:
+                pages = self._listed_pages(task)
+            elif task.stage == DELETED:
+                pages = self._deleted_pages(task)
+            else:
+                pages = self._link_pages(task)
+            if not await self._stage_pages(task, pages):
                 return False
-        task.loaded = True
-        task.cursor = None
-        await self._unit_done()
+            untracked = delta and bool(links_not_in_delta(task.name))
+            if task.stage == MAIN and delta:
+                task.stage = DELETED
+            elif task.stage != LINKS and untracked:
+                task.stage = LINKS
+            else:
+                task.loaded = True
+            task.cursor = None
+            await self._unit_done()
+            if not task.loaded and self._context.out_of_time():
+                return False
         return True
 
-    async def _listed(self, task: TypeTask) -> bool:
+    # -- what each stage reads, as (records, where the read resumes after them) --------
+
+    async def _delta_pages(self, task: TypeTask) -> AsyncIterator[tuple[list[Record], Any]]:
+        async for delta in self._reader.delta(task.name, task.cursor):
+            records = [
+                staged_record(_first_round_state(item), partial_links=True)
+                for item in delta.items
+                if item.state
+            ]
+            yield records, delta.next_link
+            if delta.next_link is None:
+                return
+
+    async def _listed_pages(self, task: TypeTask) -> AsyncIterator[tuple[list[Record], Any]]:
         async for page in self._reader.pages(task.name, task.cursor):
-            await self._stage(task, page.states)
-            task.cursor = page.cursor
+            yield [staged_record(state) for state in page.states], page.cursor
             if page.cursor is None:
-                break
-            await self._unit_done()
-            if self._context.out_of_time():
-                return False
-        task.loaded = True
-        task.cursor = None
-        await self._unit_done()
+                return
+
+    async def _deleted_pages(self, task: TypeTask) -> AsyncIterator[tuple[list[Record], Any]]:
+        async for page in self._reader.deleted_pages(task.name, task.cursor):
+            following = (page.cursor or {}).get("next")
+            yield [staged_record(state) for state in page.states], following
+            if following is None:
+                return
+
+    async def _link_pages(self, task: TypeTask) -> AsyncIterator[tuple[list[Record], Any]]:
+        link = links_not_in_delta(task.name)[0].name
+        async for targets, following in self._reader.link_pages(task.name, link, task.cursor):
+            yield [links_record(i, {link: ids}) for i, ids in targets.items()], following
+            if following is None:
+                return
+
+    async def _stage_pages(
+        self, task: TypeTask, pages: AsyncIterator[tuple[list[Record], Any]]
+    ) -> bool:
+        """Stage a stage's pages to its end (True) or until the step's time is up
+        (False), a batch of pages per write."""
+        batch = StagingBatch(task.bucket_width)
+        async with contextlib.aclosing(_prefetched(pages)) as prefetched:
+            async for records, following in prefetched:
+                for record in records:
+                    batch.add(record)
+                del records
+                out_of_time = self._context.out_of_time()
+                if following is None:
+                    await self._write(task, batch, None, last=True)
+                    return True
+                if out_of_time or batch.records >= FLUSH_RECORDS or batch.size >= FLUSH_BYTES:
+                    await self._write(task, batch, following)
+                    batch = StagingBatch(task.bucket_width)
+                    if out_of_time:
+                        return False
+                else:
+                    await self._context.raise_if_canceled()
+        await self._write(task, batch, None, last=True)
         return True
+
+    async def _write(
+        self, task: TypeTask, batch: StagingBatch, following: Any, *, last: bool = False
+    ) -> None:
+        """Stage a batch, then checkpoint where the read resumes after it: what is
+        staged is what the checkpoint may claim. The last write of a stage is
+        checkpointed with the stage that follows."""
+        if batch:
+            await self._staging.write_batch(
+                self._state.report_id, task.name, task.revision, batch, at=utcnow()
+            )
+            task.revision += 1
+            self._state.loaded += batch.objects
+        self._writes += 1
+        if not last:
+            task.cursor = following
+            await self._unit_done()
 
     async def _ids(self, task: TypeTask) -> bool:
         assert task.ids is not None
@@ -148,10 +236,12 @@ class LoadPhase:
             chunk = task.ids[start : start + ID_CHUNK]
             parents = await self._parents(task.name, chunk)
             found = await self._reader.get(task.name, chunk, parents=parents)
-            await self._stage(task, [found[i] for i in chunk if i in found])
+            batch = StagingBatch(task.bucket_width)
+            for object_id in chunk:
+                if object_id in found:
+                    batch.add(staged_record(found[object_id]))
             start += len(chunk)
-            task.cursor = start
-            await self._unit_done()
+            await self._write(task, batch, start, last=start >= len(task.ids))
             if start < len(task.ids) and self._context.out_of_time():
                 return False
         task.loaded = True
@@ -170,23 +260,9 @@ class LoadPhase:
             if isinstance(state.body.get("resourceId"), str)
         }
 
-    async def _stage(
-        self, task: TypeTask, states: Sequence[ObjectState], *, partial_links: bool = False
-    ) -> None:
-        await self._staging.write(
-            self._state.report_id,
-            task.name,
-            task.revision,
-            states,
-            at=utcnow(),
-            partial_links=partial_links,
-            width=task.bucket_width,
-        )
-        task.revision += 1
-        self._state.loaded += len(states)
-
     async def _unit_done(self) -> None:
-        await self._save()
+        async with self._saving:
+            await self._save()
         await self._context.raise_if_canceled()
         now = time.monotonic()
         if now - self._last_progress >= _PROGRESS_INTERVAL:
@@ -199,5 +275,47 @@ class LoadPhase:
         task.skipped = reason
         warning = JobWarning(type=task.name, reason=f"not compared: {reason}")
         self._state.warnings.append(warning.model_dump(mode="json", by_alias=True))
-        await self._save()
+        async with self._saving:
+            await self._save()
         await self._context.warn([warning])
+
+
+_END = object()
+
+
+async def _prefetched(source: AsyncIterator[T], depth: int = 1) -> AsyncGenerator[T, None]:
+    """``source``'s items, read up to ``depth`` ahead: Graph works on the next pages
+    while this process stages the current ones."""
+    queue: asyncio.Queue[object] = asyncio.Queue(maxsize=depth)
+
+    async def pump() -> None:
+        try:
+            async for item in source:
+                await queue.put(item)
+        except Exception as exc:  # handed to the consumer, raised there
+            await queue.put(_Failure(exc))
+            return
+        await queue.put(_END)
+
+    task = asyncio.create_task(pump())
+    try:
+        while True:
+            item = await queue.get()
+            if item is _END:
+                return
+            if isinstance(item, _Failure):
+                raise item.error
+            yield item  # type: ignore[misc]
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await task
+        close = getattr(source, "aclose", None)
+        if close is not None:
+            with contextlib.suppress(Exception):
+                await close()
+
+
+class _Failure:
+    def __init__(self, error: Exception) -> None:
+        self.error = error

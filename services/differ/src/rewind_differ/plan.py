@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 from rewind_common.domain.scope import Scope
+from rewind_common.registry import IdFormat, get_type
 from rewind_common.storage.snapshots import SnapshotRecord
 from rewind_differ.state import COMPARE, LOAD, DiffState, TypeTask
 
-#: Above this many objects a type is staged in buckets of two id characters (256 for
-#: GUIDs) rather than one (16).
+#: Above this many objects a type of GUIDs is staged in buckets of two id characters
+#: (256) rather than one (16).
 WIDE_BUCKETS_FROM = 20_000
+#: How many first characters ids of each format spread over: base64url ids (grants,
+#: app role assignments) already make 64 buckets of one character.
+_FIRST_CHARACTERS = {IdFormat.BASE64URL: 64}
+
+
+def _wide(type_name: str, count: int) -> bool:
+    spread = _FIRST_CHARACTERS.get(get_type(type_name).id_format, 16)
+    return count * 16 > WIDE_BUCKETS_FROM * spread
 
 
 def plan_report(
@@ -37,7 +46,7 @@ def plan_report(
                 )
         if other is not None:
             task.loaded = True
-        if task.ids is None and backup.counts.get(name, 0) > WIDE_BUCKETS_FROM:
+        if task.ids is None and _wide(name, backup.counts.get(name, 0)):
             task.bucket_width = 2
         state.expected += len(task.ids) if task.ids is not None else backup.counts.get(name, 0)
         state.tasks.append(task)

@@ -12,6 +12,8 @@ Every stream starts after a given id, which is how a comparison resumes.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 from dataclasses import dataclass
 
@@ -68,13 +70,28 @@ async def staged_items(
     width: int = 1,
 ) -> AsyncGenerator[Item, None]:
     """The live objects a report staged for a type, after ``after``, a bucket at a time
-    (buckets of ``width`` id characters sort like the ids in them)."""
-    for bucket in await staging.buckets(report_id, type_name):
-        if after is not None and bucket < after[:width]:
-            continue
-        for staged in await staging.bucket(report_id, type_name, bucket):
-            if after is None or staged.object_id > after:
-                yield Item(staged.object_id, staged.fingerprint, staged=staged)
+    (buckets of ``width`` id characters sort like the ids in them); the next bucket is
+    read while the current one is compared."""
+    buckets = [
+        bucket
+        for bucket in await staging.buckets(report_id, type_name)
+        if after is None or bucket >= after[:width]
+    ]
+    reads = [asyncio.ensure_future(staging.bucket(report_id, type_name, b)) for b in buckets[:1]]
+    try:
+        for index in range(len(buckets)):
+            if index + 1 < len(buckets):
+                following = staging.bucket(report_id, type_name, buckets[index + 1])
+                reads.append(asyncio.ensure_future(following))
+            found = await reads.pop(0)
+            for staged in found:
+                if after is None or staged.object_id > after:
+                    yield Item(staged.object_id, staged.fingerprint, staged=staged)
+    finally:
+        for read in reads:
+            read.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await read
 
 
 Pair = tuple[str, Item | None, Item | None]

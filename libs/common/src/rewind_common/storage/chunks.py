@@ -30,7 +30,8 @@ from rewind_common.storage.manifest import (
 from rewind_common.storage.mongo import Document, unavailable
 
 _FETCH_BATCH = 8
-#: Chunks kept for lookups (streams do not keep what they read: memory stays flat).
+#: Chunks kept for lookups, as stored (streams do not keep what they read: memory
+#: stays flat).
 _CACHED_CHUNKS = 32
 
 
@@ -44,11 +45,17 @@ class ChunkHeader:
 
 @dataclass(frozen=True)
 class _Loaded:
-    """A chunk as read: its entries' rows and, when stored, their Merkle leaves."""
+    """A chunk as read, undecoded: its entries' rows and, when stored, their Merkle
+    leaves."""
 
     type: str
-    rows: list[Any]
-    digests: list[bytes] | None
+    document: Document
+
+    def rows(self) -> list[Any]:
+        return chunk_rows(self.document)
+
+    def digests(self) -> list[bytes] | None:
+        return chunk_leaf_digests(self.document)
 
 
 def chunk_id(segment: str, type_name: str, first: str) -> str:
@@ -139,7 +146,7 @@ class ChunkStore:
                 raise unavailable(exc) from exc
             self.fetched += len(documents)
             for document in documents:
-                loaded = _Loaded(document["t"], chunk_rows(document), chunk_leaf_digests(document))
+                loaded = _Loaded(document["t"], document)
                 found[str(document["_id"])] = loaded
                 if keep:
                     self._chunks[str(document["_id"])] = loaded
@@ -180,11 +187,11 @@ class ChunkStore:
             batch = wanted[start : start + _FETCH_BATCH]
             loaded = await self._load([h.id for h in batch], keep=False)
             for header in batch:
-                chunk = loaded.get(header.id)
+                chunk = loaded.pop(header.id, None)
                 if chunk is None:
                     continue
-                digests = chunk.digests
-                for index, row in enumerate(chunk.rows):
+                digests = chunk.digests()
+                for index, row in enumerate(chunk.rows()):
                     object_id = row[0]
                     if after is not None and object_id <= after:
                         continue
@@ -210,7 +217,7 @@ class ChunkStore:
         found: dict[str, ManifestEntry] = {}
         for identifier, ids in by_chunk.items():
             chunk = loaded.get(identifier)
-            for row in chunk.rows if chunk else ():
+            for row in chunk.rows() if chunk else ():
                 if row[0] in ids:
                     found[row[0]] = ManifestEntry.from_row(type_name, row)
         return found

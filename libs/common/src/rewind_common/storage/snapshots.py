@@ -255,7 +255,9 @@ class SnapshotStore:
         include_tombstones: bool = False,
     ) -> AsyncGenerator[ManifestEntry, None]:
         """A type's entries in a manifest, sorted by object id, streamed: a k-way merge
-        of the chain's segments in which the newest segment's entry wins."""
+        of the chain's segments in which the newest segment's entry wins. A stream
+        keeps nothing of what it read (entries name their own packs): its memory does
+        not grow with the manifest."""
         segments = segments_for_type(chain, type_name)
         streams = [
             ranked(self.chunks.stream(segment.id, type_name, after=after, before=before), rank)
@@ -268,7 +270,6 @@ class SnapshotStore:
             previous = object_id
             if entry.tombstone and not include_tombstones:
                 continue
-            self._remember(entry)
             yield entry
 
     async def iterate_rows(
