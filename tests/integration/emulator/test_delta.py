@@ -159,3 +159,23 @@ async def test_other_delta_collections(http: httpx.AsyncClient) -> None:
     await http.delete(f"/v1.0/applications/{app['id']}")
     changes, _, _ = await drain(http, delta_link)
     assert changes == [{"id": app["id"], "@removed": {"reason": "changed"}}]
+
+
+async def test_an_object_changed_again_during_a_round_moves_no_other_out_of_it(
+    http: httpx.AsyncClient,
+) -> None:
+    await generate(http, users=12, groups=0, applications=0, servicePrincipals=0, seed=4)
+    _, delta_link, _ = await drain(http, "/v1.0/users/delta()")
+    users = (await http.get("/v1.0/users", params={"$select": "id"})).json()["value"]
+    changed = [u["id"] for u in users[:6]]
+    for index, user_id in enumerate(changed):
+        await http.patch(f"/v1.0/users/{user_id}", json={"jobTitle": f"First {index}"})
+    await http.put("/_emulator/config", json={"deltaPageSize": 2})
+    first = (await http.get(delta_link)).json()
+    assert [item["id"] for item in first["value"]] == changed[:2]
+    # one of the first page changes again while the round is read
+    await http.patch(f"/v1.0/users/{changed[0]}", json={"jobTitle": "Second"})
+    rest, next_link, _ = await drain(http, first["@odata.nextLink"])
+    assert [item["id"] for item in rest] == changed[2:]
+    again, _, _ = await drain(http, next_link)
+    assert [(item["id"], item["jobTitle"]) for item in again] == [(changed[0], "Second")]

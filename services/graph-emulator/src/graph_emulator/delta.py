@@ -222,7 +222,7 @@ def _handler(kind: str) -> Handler:
             if state.data.get("m") != "c":
                 raise errors.sync_state_not_found()
             # A deltaLink starts a round of changes since the sequence it recorded.
-            state.data.update({"u": ctx.tenant.seq, "p": 0})
+            state.data.update({"u": ctx.tenant.seq, "p": None})
         else:
             data = _start(ctx, kind, resource)
             data.update({"m": "i", "u": ctx.tenant.seq, "l": None})
@@ -272,18 +272,17 @@ def _changes_page(
 ) -> Response:
     since = int(state.data["a"])
     upto = int(state.data["u"])
-    position = int(state.data.get("p", 0))
+    position = state.data.get("p")
+    after = since if position is None else int(position)
     size = ctx.config.delta_page_size
     tenant = ctx.tenant
     log = tenant.changes[kind]
-    changed = log.since(since, upto)
     ids = state.ids
-    if ids is not None:
-        changed = [i for i in changed if i in ids]
-    window = changed[position : position + size]
+    changed = [(seq, i) for seq, i in log.since(after, upto) if ids is None or i in ids]
+    window = changed[:size]
     values: list[dict[str, Any]] = []
     col = tenant.collections[kind]
-    for object_id in window:
+    for _, object_id in window:
         body = col.items.get(object_id)
         if body is not None:
             values.append(delta_item(ctx, kind, resource, body, state, since))
@@ -291,8 +290,8 @@ def _changes_page(
             values.append({"id": object_id, "@removed": {"reason": "changed"}})
         elif object_id in log.purged:
             values.append({"id": object_id, "@removed": {"reason": "deleted"}})
-    if position + size < len(changed):
-        token = paging.encode({**state.data, "p": position + size})
+    if len(changed) > size:
+        token = paging.encode({**state.data, "p": window[-1][0]})
         return delta_response(ctx, collection, state, values, next_token=token, delta_token=None)
     done = {k: v for k, v in state.data.items() if k not in ("p", "u")}
     done["a"] = upto

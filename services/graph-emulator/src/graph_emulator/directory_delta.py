@@ -208,7 +208,7 @@ def handler(ctx: Ctx) -> Response:
         state = decode_round(ctx, KIND, query.deltatoken)
         if state.data.get("m") != "c":
             raise errors.sync_state_not_found()
-        state.data.update({"u": ctx.tenant.seq, "p": 0})
+        state.data.update({"u": ctx.tenant.seq, "p": None})
     else:
         data = _start(ctx)
         data.update({"m": "i", "u": ctx.tenant.seq, "i": 0, "l": None})
@@ -263,17 +263,24 @@ def _initial_page(ctx: Ctx, state: Round) -> Response:
 def _changes_page(ctx: Ctx, state: Round) -> Response:
     since = int(state.data["a"])
     upto = int(state.data["u"])
-    position = int(state.data.get("p", 0))
+    position = state.data.get("p")
+    # pages follow the sequence of changes, so an object changed again meanwhile
+    # (and left to the next round) moves no other into a page already read
+    after: tuple[int, str, str] | None = None
+    if position is not None:
+        after = (int(position[0]), str(position[1]), str(position[2]))
     size = ctx.config.delta_page_size
     tenant = ctx.tenant
     ids = state.ids
-    changed: list[tuple[str, str]] = []
+    changed: list[tuple[int, str, str]] = []
     for kind in state.data["t"]:
         if kind in STORED:
-            found = tenant.changes[kind].since(since, upto)
-            changed += [(kind, i) for i in found if ids is None or i in ids]
+            found = tenant.changes[kind].since(since if after is None else after[0] - 1, upto)
+            changed += [(seq, kind, i) for seq, i in found if ids is None or i in ids]
+    changed = sorted(e for e in changed if after is None or e > after)
+    window = changed[:size]
     values: list[dict[str, Any]] = []
-    for kind, object_id in changed[position : position + size]:
+    for _, kind, object_id in window:
         collection = tenant.collections[kind]
         body = collection.items.get(object_id)
         if body is not None and _visible(ctx, kind, body):
@@ -282,8 +289,8 @@ def _changes_page(ctx: Ctx, state: Round) -> Response:
             values.append(_removed(kind, object_id, "changed"))
         elif object_id in tenant.changes[kind].purged:
             values.append(_removed(kind, object_id, "deleted"))
-    if position + size < len(changed):
-        token = paging.encode({**state.data, "p": position + size})
+    if len(changed) > size:
+        token = paging.encode({**state.data, "p": list(window[-1])})
         return delta_response(ctx, COLLECTION, state, values, next_token=token, delta_token=None)
     done = {k: v for k, v in state.data.items() if k not in ("p", "u")}
     done["a"] = upto

@@ -115,14 +115,18 @@ class ChangeLog:
         if len(self.entries) > 1024 and len(self.entries) > 2 * len(self.last):
             self.entries = [(s, i) for s, i in self.entries if self.last.get(i) == s]
 
-    def since(self, after_seq: int, upto_seq: int) -> list[str]:
+    def since(self, after_seq: int, upto_seq: int) -> list[tuple[int, str]]:
+        """(sequence, id) of the objects whose last change falls in the range, in order.
+
+        An object changed again later is not in the range any more: the round after
+        reports it. Rounds page by sequence, so that leaves the others' places intact."""
         start = bisect.bisect_right(self.entries, after_seq, key=lambda e: e[0])
         out = []
         for seq, object_id in self.entries[start:]:
             if seq > upto_seq:
                 break
             if self.last.get(object_id) == seq:
-                out.append(object_id)
+                out.append((seq, object_id))
         return out
 
 
