@@ -2,11 +2,11 @@
 of the full snapshot's (DESIGN 10: under 5%), and the storage of 1 full + 10 incremental
 snapshots against 11 full copies, for a 100,000-object tenant.
 
-Each incremental snapshot reads users, groups and grants through their delta links,
-and reads whole what Graph cannot track: Conditional Access, named locations, the
-policies, the organization, owners of applications and service principals, and app role
-assignments (one request per service principal, 20 to a ``$batch``). Those reads do not
-depend on the churn; they grow with the number of service principals.
+Each incremental snapshot reads users, groups, applications, service principals, grants
+and app role assignments (``/directoryObjects/delta``) through their delta links, and
+reads whole what Graph cannot track: Conditional Access, named locations, the policies,
+the organization, and owners of applications and service principals. Beyond the reads,
+the Merkle root is recomputed over the whole manifest, which grows with the tenant.
 """
 
 from __future__ import annotations
@@ -101,8 +101,8 @@ def run(options: Namespace) -> ScenarioResult:
     result.notes.append(
         f"Each incremental snapshot changed {CHURN:.0%} of the users; new versions are the "
         "changed users only. The time of an incremental snapshot is mostly reads Graph "
-        "cannot make incremental (app role assignments per service principal, owners of "
-        "applications and service principals, Conditional Access, the policies) and the "
-        "pass hashing the whole manifest into its Merkle root."
+        "cannot make incremental (owners of applications and service principals, "
+        "Conditional Access, the policies) and the pass hashing the whole manifest into "
+        "its Merkle root."
     )
     return result
