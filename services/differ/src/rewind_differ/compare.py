@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Sequence
 
 from rewind_common.domain.changes import Change
 from rewind_common.domain.diff import diff_object
@@ -26,7 +26,7 @@ from rewind_common.storage.reports import ReportStore
 from rewind_common.storage.snapshot_reader import SnapshotReader
 from rewind_common.storage.snapshots import SnapshotStore
 from rewind_differ.resolver import RecordingResolver, ReferenceChecker
-from rewind_differ.sides import Item, manifest_items, merged, staged_items
+from rewind_differ.sides import Item, Pair, manifest_items, merged, staged_pairs
 from rewind_differ.state import DiffState, TypeTask
 
 #: Differing objects read and diffed together.
@@ -63,11 +63,13 @@ class ComparePhase:
         self._other_chain = other_chain
         self._context = context
         self._save = save
-        self._saving = asyncio.Lock()
         self._flushes = 0
+        #: Whether progress is this phase's to report (not while types are still loaded).
+        self._reporting = True
 
     async def run(self) -> bool:
         """Compare until every type is done (True) or the step's time is up (False)."""
+        self._reporting = True
         pending = [task for task in self._state.tasks if not (task.compared or task.skipped)]
         semaphore = asyncio.Semaphore(TYPE_CONCURRENCY)
 
@@ -82,18 +84,28 @@ class ComparePhase:
                 group.create_task(one(task))
         return all(task.compared or task.skipped for task in self._state.tasks)
 
-    def _current(self, task: TypeTask) -> AsyncGenerator[Item, None]:
+    async def early(self, task: TypeTask) -> None:
+        """Compare a type just loaded while others are still read (progress stays the
+        load's); what time leaves undone is compared after loading."""
+        if task.skipped or task.compared:
+            return
+        self._reporting = False
+        await self._compare(task)
+
+    def _pairs(self, task: TypeTask, backup: AsyncIterator[Item]) -> AsyncGenerator[Pair, None]:
         if self._other_chain is None:
-            return staged_items(
+            return staged_pairs(
+                backup,
                 self._staging,
                 self._state.report_id,
                 task.name,
                 after=task.after,
                 width=task.bucket_width,
             )
-        return manifest_items(
+        current = manifest_items(
             self._store, self._other_chain, task.name, ids=task.ids, after=task.after
         )
+        return merged(backup, current)
 
     async def _compare(self, task: TypeTask) -> bool:
         backup = manifest_items(
@@ -104,8 +116,7 @@ class ComparePhase:
         last: str | None = None
         async with (
             contextlib.aclosing(backup),
-            contextlib.aclosing(self._current(task)) as current,
-            contextlib.aclosing(merged(backup, current)) as pairs,
+            contextlib.aclosing(self._pairs(task, backup)) as pairs,
         ):
             async for object_id, before, now in pairs:
                 last = object_id
@@ -119,12 +130,8 @@ class ComparePhase:
                         return False
         await self._flush(task, pending, last, examined)
         task.compared = True
-        await self._checkpoint()
+        await self._save()
         return True
-
-    async def _checkpoint(self) -> None:
-        async with self._saving:
-            await self._save()
 
     async def _flush(
         self, task: TypeTask, pending: Sequence[Pending], last: str | None, examined: int
@@ -136,10 +143,11 @@ class ComparePhase:
             task.after = last
         self._state.compared += examined
         self._flushes += 1
-        await self._checkpoint()
+        await self._save()
         await self._context.raise_if_canceled()
-        done = self._state.compared
-        await self._context.progress(done, max(done, self._state.expected))
+        if self._reporting:
+            done = self._state.compared
+            await self._context.progress(done, max(done, self._state.expected))
 
     async def _states(
         self, pending: Sequence[Pending]
@@ -153,15 +161,20 @@ class ComparePhase:
         # Backup and later snapshot may hold the same object: key states by their entry.
         by_entry = {id(entry): state for entry, state in zip(entries, resolved, strict=True)}
 
-        def state_of(item: Item | None) -> ObjectState | None:
+        def state_of(item: Item | None, backup: ObjectState | None = None) -> ObjectState | None:
             if item is None:
                 return None
             if item.staged is not None:
-                return item.staged.state()
+                # what the live object shares with its backup was not kept
+                return item.staged.state(backup)
             assert item.entry is not None
             return by_entry[id(item.entry)]
 
-        return [(state_of(before), state_of(now)) for before, now in pending]
+        states = []
+        for before, now in pending:
+            backed_up = state_of(before)
+            states.append((backed_up, state_of(now, backed_up)))
+        return states
 
     async def diff(
         self, pairs: Sequence[tuple[ObjectState | None, ObjectState | None]]

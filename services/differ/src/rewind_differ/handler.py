@@ -5,7 +5,9 @@
 2. **Load** (``Loading data``): the live state of each type in scope, staged
    (``loading``). A report between two snapshots reads nothing live.
 3. **Compare** (``In progress``): each type's backup and current sides merge-joined by
-   id, changes stored (``compare``).
+   id, changes stored (``compare``). A type is compared as soon as it is loaded, while
+   others are still read: the job is ``In progress`` once every type is loaded, with
+   what is left to compare.
 4. **Finish**: the summary counted from the stored changes, the record completed, the
    staging removed. The job ends ``Completed`` (``Completed with warnings`` when a type
    could not be compared).
@@ -16,11 +18,13 @@ and the record stays incomplete, so no recovery starts from a partial report.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from rewind_common.domain.scope import Scope
+from rewind_common.graph.client import GraphClient
 from rewind_common.jobs.model import JobStatus, JobWarning, Progress, utcnow
 from rewind_common.jobs.runner import Outcome, StepContext
 from rewind_common.jobs.worker import GraphOpener
@@ -64,20 +68,32 @@ class DiffHandler:
     async def step(self, context: StepContext) -> Outcome | None:
         payload = DifferenceReportPayload.model_validate(context.payload)
         state = await self._load(context, payload)
+        saving = asyncio.Lock()
 
         async def save() -> None:
-            context.state.clear()
-            context.state.update(state.to_json())
-            await context.checkpoint()
+            # Types are loaded and compared concurrently: one checkpoint write at a time,
+            # each of the whole state as it is then.
+            async with saving:
+                context.state.clear()
+                context.state.update(state.to_json())
+                await context.checkpoint()
 
         backup = await self._store.get(payload.tenant_id, state.snapshot_id)
         other = (
             await self._store.get(payload.tenant_id, state.compare_to) if state.compare_to else None
         )
         scope = Scope.from_dict(payload.scope, max_ids=self._settings.max_scope_ids)
-        if state.phase == LOAD:
-            await context.status(JobStatus.LOADING_DATA)
-            async with self._open_graph(self._settings.tenant(payload.tenant_id)) as graph:
+        if state.phase == FINISH:
+            return await self._finish(state)
+        async with contextlib.AsyncExitStack() as stack:
+            graph = None
+            if other is None:
+                tenant = self._settings.tenant(payload.tenant_id)
+                graph = await stack.enter_async_context(self._open_graph(tenant))
+            comparing = self._comparing(context, graph, state, scope, backup, other, save)
+            if state.phase == LOAD:
+                assert graph is not None
+                await context.status(JobStatus.LOADING_DATA)
                 reader = TenantReader(graph, concurrency=self._settings.graph_max_concurrency)
                 loading = LoadPhase(
                     reader=reader,
@@ -87,52 +103,47 @@ class DiffHandler:
                     backup_chain=backup.chain,
                     context=context,
                     save=save,
+                    loaded=comparing.early,
                 )
                 if not await loading.run():
                     return None
-            state.phase = COMPARE
-            await save()
-        if state.phase == COMPARE:
+                state.phase = COMPARE
+                await save()
             await context.status(JobStatus.IN_PROGRESS)
-            if not await self._compare(
-                context, payload.tenant_id, state, scope, backup, other, save
-            ):
+            if not await comparing.run():
                 return None
-            state.phase = FINISH
-            await save()
+        state.phase = FINISH
+        await save()
         return await self._finish(state)
 
-    async def _compare(
+    def _comparing(
         self,
         context: StepContext,
-        tenant_id: str,
+        graph: GraphClient | None,
         state: DiffState,
         scope: Scope,
         backup: SnapshotRecord,
         other: SnapshotRecord | None,
-        save: Callable[[], Any],
-    ) -> bool:
+        save: Callable[[], Awaitable[None]],
+    ) -> ComparePhase:
         planned = SnapshotExistence(self._store, backup.chain, scope)
-        async with contextlib.AsyncExitStack() as stack:
-            live: ExistenceCheck
-            if other is None:
-                tenant = self._settings.tenant(tenant_id)
-                graph = await stack.enter_async_context(self._open_graph(tenant))
-                live = GraphExistence(graph, self._settings.graph_max_concurrency)
-            else:
-                live = SnapshotExistence(self._store, other.chain, None)
-            phase = ComparePhase(
-                store=self._store,
-                reports=self._reports,
-                staging=self._staging,
-                checker=ReferenceChecker(live, planned),
-                state=state,
-                backup_chain=backup.chain,
-                other_chain=other.chain if other else None,
-                context=context,
-                save=save,
-            )
-            return await phase.run()
+        live: ExistenceCheck
+        if graph is not None:
+            live = GraphExistence(graph, self._settings.graph_max_concurrency)
+        else:
+            assert other is not None
+            live = SnapshotExistence(self._store, other.chain, None)
+        return ComparePhase(
+            store=self._store,
+            reports=self._reports,
+            staging=self._staging,
+            checker=ReferenceChecker(live, planned),
+            state=state,
+            backup_chain=backup.chain,
+            other_chain=other.chain if other else None,
+            context=context,
+            save=save,
+        )
 
     async def canceled(self, context: StepContext) -> Mapping[str, Any]:
         report_id = context.job.id

@@ -17,7 +17,8 @@
   the read look under every service principal (Graph has no other path to it).
 
 A type the credentials cannot read (403) is skipped with a warning rather than reported
-as entirely deleted.
+as entirely deleted. A type loaded is handed on at once (to be compared while the others
+are still read).
 """
 
 from __future__ import annotations
@@ -85,6 +86,15 @@ def _first_round_state(item: DeltaItem) -> ObjectState:
 _PROGRESS_INTERVAL = 1.0
 
 
+def _longest_first(task: TypeTask) -> tuple[int, int]:
+    """Types whose reads take longest start first, so they end no later than the rest:
+    those read under each parent (a request per parent), then by how many objects and
+    links there are to read."""
+    object_type = get_type(task.name)
+    per_parent = object_type.listing is Listing.PER_PARENT
+    return (0 if per_parent else 1, -task.count * (1 + len(object_type.links)))
+
+
 class LoadPhase:
     def __init__(
         self,
@@ -96,6 +106,7 @@ class LoadPhase:
         backup_chain: list[Segment],
         context: StepContext,
         save: Callable[[], Awaitable[None]],
+        loaded: Callable[[TypeTask], Awaitable[None]] | None = None,
     ) -> None:
         self._reader = reader
         self._snapshots = snapshots
@@ -104,7 +115,7 @@ class LoadPhase:
         self._backup_chain = backup_chain
         self._context = context
         self._save = save
-        self._saving = asyncio.Lock()
+        self._loaded = loaded
         self._writes = 0
         self._last_progress = 0.0
 
@@ -119,12 +130,15 @@ class LoadPhase:
                 if self._writes and self._context.out_of_time():
                     return
                 try:
-                    await (self._whole(task) if task.whole else self._ids(task))
+                    done = await (self._whole(task) if task.whole else self._ids(task))
                 except TypeNotReadable as exc:
                     await self._skip(task, exc.message)
+                    return
+                if done and self._loaded is not None:
+                    await self._loaded(task)
 
         async with asyncio.TaskGroup() as group:
-            for task in pending:
+            for task in sorted(pending, key=_longest_first):
                 group.create_task(one(task))
         return all(task.loaded or task.skipped for task in self._state.tasks)
 
@@ -261,8 +275,7 @@ class LoadPhase:
         }
 
     async def _unit_done(self) -> None:
-        async with self._saving:
-            await self._save()
+        await self._save()
         await self._context.raise_if_canceled()
         now = time.monotonic()
         if now - self._last_progress >= _PROGRESS_INTERVAL:
@@ -275,8 +288,7 @@ class LoadPhase:
         task.skipped = reason
         warning = JobWarning(type=task.name, reason=f"not compared: {reason}")
         self._state.warnings.append(warning.model_dump(mode="json", by_alias=True))
-        async with self._saving:
-            await self._save()
+        await self._save()
         await self._context.warn([warning])
 
 

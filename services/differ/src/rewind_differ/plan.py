@@ -37,7 +37,9 @@ def plan_report(
     )
     for name in scope.object_types():
         ids = scope.ids(name)
-        task = TypeTask(name, ids=sorted(ids) if ids is not None else None)
+        task = TypeTask(
+            name, ids=sorted(ids) if ids is not None else None, count=backup.counts.get(name, 0)
+        )
         for record in (backup, other):
             if record is not None and task.skipped is None and name not in record.counts:
                 task.skipped = (

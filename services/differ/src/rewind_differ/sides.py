@@ -5,7 +5,8 @@ merge tells equal objects apart without reading a body:
 
 - a snapshot side streams manifest entries (``SnapshotStore.iterate_type``: the chain's
   segments merged, a chunk at a time), or reads the entries of listed ids;
-- the live side streams what the load phase staged, one bucket of ids at a time.
+- the live side is what the load phase staged, read one bucket of ids at a time and
+  joined with the backup's items of the same ids (``staged_pairs``).
 
 Every stream starts after a given id, which is how a comparison resumes.
 """
@@ -61,40 +62,77 @@ async def manifest_items(
                 yield Item(object_id, entry_fingerprint(hit), entry=hit)
 
 
-async def staged_items(
+Pair = tuple[str, Item | None, Item | None]
+
+
+async def staged_pairs(
+    backup: AsyncIterator[Item],
     staging: ReportStaging,
     report_id: str,
     type_name: str,
     *,
     after: str | None,
     width: int = 1,
-) -> AsyncGenerator[Item, None]:
-    """The live objects a report staged for a type, after ``after``, a bucket at a time
-    (buckets of ``width`` id characters sort like the ids in them); the next bucket is
+) -> AsyncGenerator[Pair, None]:
+    """The backup's items merge-joined with the live objects a report staged for a
+    type, after ``after``, a bucket at a time (buckets of ``width`` id characters sort
+    like the ids in them). Each bucket is read knowing the backup's fingerprints of its
+    ids, so what the live side shares with the backup is not held; the next bucket is
     read while the current one is compared."""
     buckets = [
         bucket
         for bucket in await staging.buckets(report_id, type_name)
         if after is None or bucket >= after[:width]
     ]
-    reads = [asyncio.ensure_future(staging.bucket(report_id, type_name, b)) for b in buckets[:1]]
+    head = await anext(backup, None)
+
+    async def taken(upper: str | None) -> list[Item]:
+        """The backup's items before ``upper`` (every one left when None)."""
+        nonlocal head
+        part: list[Item] = []
+        while head is not None and (upper is None or head.object_id < upper):
+            part.append(head)
+            head = await anext(backup, None)
+        return part
+
+    in_flight: list[asyncio.Future[list[StagedObject]]] = []
+
+    async def started(index: int) -> tuple[list[Item], asyncio.Future[list[StagedObject]]]:
+        upper = buckets[index + 1] if index + 1 < len(buckets) else None
+        part = await taken(upper)
+        known = {item.object_id: item.fingerprint for item in part}
+        read = asyncio.ensure_future(staging.bucket(report_id, type_name, buckets[index], known))
+        in_flight.append(read)
+        return part, read
+
     try:
+        following = await started(0) if buckets else None
         for index in range(len(buckets)):
-            if index + 1 < len(buckets):
-                following = staging.bucket(report_id, type_name, buckets[index + 1])
-                reads.append(asyncio.ensure_future(following))
-            found = await reads.pop(0)
-            for staged in found:
-                if after is None or staged.object_id > after:
-                    yield Item(staged.object_id, staged.fingerprint, staged=staged)
+            assert following is not None
+            part, read = following
+            following = await started(index + 1) if index + 1 < len(buckets) else None
+            found = await read
+            in_flight.remove(read)
+            live = [
+                Item(staged.object_id, staged.fingerprint, staged=staged)
+                for staged in found
+                if after is None or staged.object_id > after
+            ]
+            del found
+            async for pair in merged(_each(part), _each(live)):
+                yield pair
+        for item in await taken(None):
+            yield item.object_id, item, None
     finally:
-        for read in reads:
+        for read in in_flight:
             read.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await read
 
 
-Pair = tuple[str, Item | None, Item | None]
+async def _each(items: list[Item]) -> AsyncIterator[Item]:
+    for item in items:
+        yield item
 
 
 async def merged(

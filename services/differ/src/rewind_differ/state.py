@@ -22,6 +22,8 @@ class TypeTask:
     name: str
     #: The ids in scope, sorted; None when the whole type is.
     ids: list[str] | None = None
+    #: How many objects of it the backup holds (what reading it is expected to cost).
+    count: int = 0
     #: Loading: the stage of a whole type read through delta (``main``, then ``deleted``)
     #: and where the read resumes (a reader cursor, a nextLink, or the next id chunk).
     stage: str = "main"

@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import PyMongoError
 
@@ -30,6 +31,9 @@ from rewind_common.storage.manifest import (
 from rewind_common.storage.mongo import Document, unavailable
 
 _FETCH_BATCH = 8
+#: Up to this many ids, a lookup finds its rows in a chunk's JSON instead of decoding
+#: every row of it.
+_FIND_ONE_BY_ONE = 40
 #: Chunks kept for lookups, as stored (streams do not keep what they read: memory
 #: stays flat).
 _CACHED_CHUNKS = 32
@@ -56,6 +60,32 @@ class _Loaded:
 
     def digests(self) -> list[bytes] | None:
         return chunk_leaf_digests(self.document)
+
+    def find(self, object_ids: set[str]) -> list[Any]:
+        """The rows of ``object_ids``, decoding only those when they are few.
+
+        Rows are written by orjson as ``[["id",…],["id",…]]``, without whitespace and
+        without arrays inside a row: a row starts with ``["id",`` (a string's quotes
+        are escaped, so that does not occur inside one) and usually ends at the next
+        ``],["``; when that is inside a string (a display name ending in ``],[``), the
+        row does not parse and the chunk is read whole."""
+        blob = self.document.get("e")
+        if type(blob) is not bytes or len(object_ids) > _FIND_ONE_BY_ONE:
+            return [row for row in self.rows() if row[0] in object_ids]
+        found = []
+        for object_id in object_ids:
+            start = blob.find(b"[" + orjson.dumps(object_id) + b",")
+            if start < 0:
+                continue
+            end = blob.find(b'],["', start)
+            try:
+                row = orjson.loads(blob[start : end + 1 if end >= 0 else len(blob) - 1])
+            except orjson.JSONDecodeError:
+                row = None
+            if not isinstance(row, list) or not row or row[0] != object_id:
+                return [row for row in self.rows() if row[0] in object_ids]
+            found.append(row)
+        return found
 
 
 def chunk_id(segment: str, type_name: str, first: str) -> str:
@@ -217,9 +247,8 @@ class ChunkStore:
         found: dict[str, ManifestEntry] = {}
         for identifier, ids in by_chunk.items():
             chunk = loaded.get(identifier)
-            for row in chunk.rows() if chunk else ():
-                if row[0] in ids:
-                    found[row[0]] = ManifestEntry.from_row(type_name, row)
+            for row in chunk.find(ids) if chunk else ():
+                found[row[0]] = ManifestEntry.from_row(type_name, row)
         return found
 
     async def count(self, segment: str, type_name: str) -> int:

@@ -27,7 +27,7 @@ from __future__ import annotations
 import time
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -81,53 +81,73 @@ def link_refs(type_name: str, links: Mapping[str, LinkValue]) -> dict[str, str]:
 
 @dataclass(frozen=True)
 class StagedObject:
-    """One live object as staged: enough to compare, and to rebuild its state."""
+    """One live object as staged: enough to compare, and to rebuild its state. What it
+    shares with the backup (``canonical`` when the version is the backup's, ``links``
+    when the whole fingerprint is) is not kept: ``None`` means "as in the backup"."""
 
     type: str
     object_id: str
     version: str
     deleted: bool
     refs: Mapping[str, str]
-    links: Mapping[str, Any]
-    canonical: str
+    links: Mapping[str, Any] | None
+    canonical: str | None
 
     @property
     def fingerprint(self) -> Fingerprint:
         return self.version, self.deleted, tuple(sorted(self.refs.items()))
 
-    def state(self) -> ObjectState:
+    def state(self, backup: ObjectState | None = None) -> ObjectState:
+        """The live state; ``backup`` (the backed-up state of the same object) supplies
+        what was not kept."""
+        if (self.canonical is None or self.links is None) and backup is None:
+            raise ValueError(f"{self.type} {self.object_id}: its backup state is needed")
         object_type = get_type(self.type)
-        links: dict[str, LinkValue] = {}
-        for name, value in self.links.items():
-            if object_type.link(name).many:
-                links[name] = tuple(sorted(value or ()))
-            else:
-                links[name] = value
+        links: dict[str, LinkValue]
+        if self.links is None:
+            assert backup is not None
+            links = dict(backup.links)
+        else:
+            links = {
+                name: tuple(sorted(value or ())) if object_type.link(name).many else value
+                for name, value in self.links.items()
+            }
+        if self.canonical is None:
+            assert backup is not None
+            body = backup.body
+        else:
+            body = orjson.loads(self.canonical)
         return ObjectState(
             type=self.type,
             object_id=self.object_id,
-            body=orjson.loads(self.canonical),
+            body=body,
             deleted=self.deleted,
             links=links,
         )
 
     @classmethod
-    def from_record(cls, type_name: str, record: Mapping[str, Any]) -> StagedObject:
+    def from_record(
+        cls, type_name: str, record: Mapping[str, Any], backup: Fingerprint | None = None
+    ) -> StagedObject:
         links = dict(record.get("l") or {})
         object_type = get_type(type_name)
         values: dict[str, LinkValue] = {
             name: tuple(value or ()) if object_type.link(name).many else value
             for name, value in links.items()
         }
-        return cls(
+        staged = cls(
             type=type_name,
             object_id=record["o"],
             version=record["v"],
             deleted=bool(record["d"]),
             refs=link_refs(type_name, values),
             links=links,
-            canonical=record["x"],
+            canonical=record.get("x"),
         )
+        if backup is not None and staged.fingerprint == backup:
+            # Unchanged: compared by fingerprint alone, nothing else is ever read.
+            return replace(staged, links=None, canonical=None)
+        return staged
 
 
 def staged_record(state: ObjectState, *, partial_links: bool = False) -> dict[str, Any]:
@@ -244,14 +264,17 @@ class ReportStaging:
     async def write_batch(
         self, report_id: str, type_name: str, revision: int, batch: StagingBatch, *, at: datetime
     ) -> None:
-        """Stage a batch of records, several pages of them in one write: the local
-        MongoDB-compatible server pays per document and round trip far more than per
-        byte."""
+        """Stage a batch of records (consumed), several pages of them in one write: the
+        local MongoDB-compatible server pays per document and round trip far more than
+        per byte."""
         stamp = time.time_ns()
         documents: list[Document] = []
         for bucket, parts in sorted(batch.buckets.items()):
             base = f"{report_id}|{type_name}|{revision:09d}|{stamp:020d}|{bucket}"
             for part, encoded in enumerate(parts):
+                encoded += b"]"
+                blob = bytes(encoded)
+                encoded.clear()  # the batch is not held twice while it is written
                 documents.append(
                     {
                         "_id": base if part == 0 else f"{base}|{part}",
@@ -261,7 +284,7 @@ class ReportStaging:
                         "b": bucket,
                         "at": at,
                         # One JSON blob, not nested BSON: far cheaper to encode and decode.
-                        "e": bytes(encoded + b"]"),
+                        "e": blob,
                     }
                 )
         try:
@@ -276,21 +299,37 @@ class ReportStaging:
             raise unavailable(exc) from exc
         return sorted(str(value) for value in values)
 
-    async def bucket(self, report_id: str, type_name: str, bucket: str) -> list[StagedObject]:
-        """A bucket's objects sorted by id; an object staged twice keeps its last read."""
+    async def bucket(
+        self,
+        report_id: str,
+        type_name: str,
+        bucket: str,
+        backup: Mapping[str, Fingerprint] | None = None,
+    ) -> list[StagedObject]:
+        """A bucket's objects sorted by id; an object staged twice keeps its last read.
+
+        ``backup`` holds the fingerprints the backup has for the bucket's ids: a body
+        of the backup's version, and an unchanged object's links, are dropped as they
+        are read, so a bucket held for comparing weighs little more than its ids."""
         try:
             documents = await self._staging.find(
                 {"report": report_id, "t": type_name, "b": bucket}
             ).to_list()
         except PyMongoError as exc:
             raise unavailable(exc) from exc
-        documents.sort(key=lambda d: str(d["_id"]))
+        documents.sort(key=lambda d: str(d["_id"]), reverse=True)
+        known = backup or {}
         latest: dict[str, Mapping[str, Any]] = {}
-        for document in documents:
-            for record in orjson.loads(document["e"]):
+        while documents:
+            # Each document's bytes go as soon as they are decoded: a bucket is never
+            # held twice.
+            for record in orjson.loads(documents.pop()["e"]):
+                found = known.get(record["o"])
+                if found is not None and "x" in record and found[0] == record.get("v"):
+                    del record["x"]
                 latest[record["o"]] = _folded(latest.get(record["o"]), record)
         return [
-            StagedObject.from_record(type_name, latest[i])
+            StagedObject.from_record(type_name, latest[i], known.get(i))
             for i in sorted(latest)
             if not latest[i].get("a")
         ]
