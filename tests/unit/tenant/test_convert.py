@@ -76,3 +76,31 @@ def test_a_manager_comes_as_one_object_or_a_list() -> None:
     assert ids_of(None) == []
     ops = link_ops(get_type("user"), {"id": "u1", "manager@delta": [{"id": "m2"}]})
     assert ops == {"manager": LinkOps(added=("m2",))}
+
+
+_ENTRY = st.one_of(
+    st.fixed_dictionaries({"id": st.sampled_from(["a", "b", "c"])}),
+    st.fixed_dictionaries(
+        {"id": st.sampled_from(["a", "d"]), "@removed": st.just({"reason": "deleted"})}
+    ),
+    st.fixed_dictionaries({"@odata.type": st.just("#microsoft.graph.user")}),
+    st.none(),
+    st.text(max_size=3),
+    st.integers(),
+)
+
+
+@given(st.one_of(st.lists(_ENTRY, max_size=6), _ENTRY.filter(lambda e: e is not None)))
+def test_link_changes_are_read_whatever_shape_graph_sends(entries: Any) -> None:
+    """Additions and removals in Graph's order; a single object counts as a list of
+    one; entries without an id are passed over (no ``members@delta`` at all is no
+    change, tested above)."""
+    listed = [entries] if isinstance(entries, dict) else entries
+    listed = listed if isinstance(listed, list) else []
+    usable = [e for e in listed if isinstance(e, dict) and "id" in e]
+    expected = LinkOps(
+        added=tuple(e["id"] for e in usable if "@removed" not in e),
+        removed=tuple(e["id"] for e in usable if "@removed" in e),
+    )
+    ops = link_ops(get_type("group"), {"id": "g1", "members@delta": entries})
+    assert ops == {"members": expected}

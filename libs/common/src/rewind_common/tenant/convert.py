@@ -31,18 +31,35 @@ def _left_out(object_type: ObjectType) -> frozenset[str]:
     return found
 
 
+#: For each type and each set of property names Graph answered with, in order: the
+#: names a stored body leaves out. Objects of a type come with the same few sets of names
+#: (the ones its ``$select`` asks for), so a body is a copy less a few names.
+_DROPPED: dict[tuple[str, tuple[str, ...]], tuple[str, ...]] = {}
+_DROPPED_MAX = 4096
+
+
 def body_of(object_type: ObjectType, raw: Mapping[str, Any]) -> dict[str, Any]:
     """The body a backup stores: ``domain.normalize.normalize_body`` of what Graph
     returned, expanded relationships left out (they are links, not properties).
 
-    The same rule as ``normalize_body``, written as one comprehension without a call
-    per property: this runs for every object of every snapshot."""
-    left_out = _left_out(object_type)
-    return {
-        name: value
-        for name, value in raw.items()
-        if name not in left_out and ("@" not in name or name in KEPT_ANNOTATIONS)
-    }
+    The same rule as ``normalize_body``, decided once per set of property names: this
+    runs for every object of every snapshot."""
+    names = tuple(raw)
+    key = (object_type.name, names)
+    dropped = _DROPPED.get(key)
+    if dropped is None:
+        left_out = _left_out(object_type)
+        dropped = tuple(
+            name
+            for name in names
+            if name in left_out or ("@" in name and name not in KEPT_ANNOTATIONS)
+        )
+        if len(_DROPPED) < _DROPPED_MAX:
+            _DROPPED[key] = dropped
+    body = dict(raw)
+    for name in dropped:
+        del body[name]
+    return body
 
 
 def ids_of(items: Any) -> list[str]:
@@ -74,23 +91,53 @@ def state_of(
     )
 
 
+_DELTA_KEYS: dict[str, list[tuple[str, str]]] = {}
+
+
+def _delta_keys(object_type: ObjectType) -> list[tuple[str, str]]:
+    found = _DELTA_KEYS.get(object_type.name)
+    if found is None:
+        found = [(link.name, link.navigation + DELTA_SUFFIX) for link in object_type.links]
+        _DELTA_KEYS[object_type.name] = found
+    return found
+
+
 def link_ops(object_type: ObjectType, raw: Mapping[str, Any]) -> dict[str, LinkOps]:
     """``members@delta`` and friends: additions, and removals marked ``@removed``."""
     found: dict[str, LinkOps] = {}
-    for link in object_type.links:
-        entries = raw.get(link.navigation + DELTA_SUFFIX)
+    for name, key in _delta_keys(object_type):
+        entries = raw.get(key)
         if entries is None:
             continue
-        if isinstance(entries, Mapping):
-            entries = [entries]
-        added: list[str] = []
-        removed: list[str] = []
-        for entry in entries if isinstance(entries, list) else []:
-            if not isinstance(entry, Mapping) or "id" not in entry:
-                continue
-            (removed if "@removed" in entry else added).append(str(entry["id"]))
-        found[link.name] = LinkOps(tuple(added), tuple(removed))
+        if type(entries) is list:
+            try:
+                # As Graph sends them: objects with an id, additions mostly.
+                added = [str(e["id"]) for e in entries if "@removed" not in e]
+                removed = (
+                    [str(e["id"]) for e in entries if "@removed" in e]
+                    if len(added) < len(entries)
+                    else []
+                )
+            except (TypeError, KeyError):
+                added, removed = _sorted_out(entries)
+        else:
+            added, removed = _sorted_out(entries)
+        found[name] = LinkOps(tuple(added), tuple(removed))
     return found
+
+
+def _sorted_out(entries: Any) -> tuple[list[str], list[str]]:
+    """Additions and removals of a link's delta entries, whatever their shape: a single
+    object counts as a list of one, anything without an id is passed over."""
+    if isinstance(entries, Mapping):
+        entries = [entries]
+    added: list[str] = []
+    removed: list[str] = []
+    for entry in entries if isinstance(entries, list) else []:
+        if not isinstance(entry, Mapping) or "id" not in entry:
+            continue
+        (removed if "@removed" in entry else added).append(str(entry["id"]))
+    return added, removed
 
 
 def delta_item(object_type: ObjectType, raw: Mapping[str, Any]) -> DeltaItem:
