@@ -19,7 +19,7 @@ from rewind_common.jobs.runner import JobHandler, JobRunner
 from rewind_common.registry import get_type
 from rewind_common.settings import Settings, TenantConnection
 from rewind_common.storage.jobs import JobRepository
-from rewind_common.storage.mongo import Mongo
+from rewind_common.storage.mongo import Collection, Mongo
 from rewind_common.storage.snapshot_reader import SnapshotReader
 from rewind_common.storage.snapshots import SnapshotRecord, SnapshotStore
 from rewind_common.tasks import RetentionPayload, SnapshotPayload, VerifyPayload
@@ -221,3 +221,13 @@ def assert_matches_state(
                         type_name,
                         body["id"],
                     )
+
+
+async def stored_cost(harness: Harness, snapshot_id: str) -> tuple[int, int]:
+    """What storage holds of a snapshot's own: the versions its packs brought, and the
+    bytes of those packs and of its manifest chunks."""
+    versions, pack_bytes = await harness.store.new_version_totals(snapshot_id)
+    chunks = (
+        await harness.mongo.collection(Collection.MANIFEST).find({"seg": snapshot_id}).to_list()
+    )
+    return versions, pack_bytes + sum(len(c["e"]) + len(c["lh"]) for c in chunks)

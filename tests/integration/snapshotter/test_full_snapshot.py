@@ -7,6 +7,7 @@ from tests.integration.snapshotter.support import (
     Harness,
     assert_matches_state,
     snapshot_contents,
+    stored_cost,
 )
 
 
@@ -29,3 +30,4 @@ async def test_a_full_snapshot_holds_every_object_and_link(harness: Harness) -> 
     assert_matches_state(await snapshot_contents(harness, record), state, registry_select=True)
     assert record.deleted_counts["user"] == 1
     assert record.new_versions == record.entry_count
+    assert (record.new_versions, record.stored_bytes) == await stored_cost(harness, record.id)

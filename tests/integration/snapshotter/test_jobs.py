@@ -10,6 +10,7 @@ from tests.integration.snapshotter.support import (
     Harness,
     assert_matches_state,
     snapshot_contents,
+    stored_cost,
 )
 
 
@@ -78,6 +79,7 @@ async def test_steps_replayed_after_a_lost_checkpoint_store_the_snapshot_once(
     assert job.status is JobStatus.COMPLETED, job.error
     assert record is not None
     assert record.new_versions == 1
+    assert (record.new_versions, record.stored_bytes) == await stored_cost(harness, record.id)
     assert len(saved) > 6
     assert_matches_state(
         await snapshot_contents(harness, record),

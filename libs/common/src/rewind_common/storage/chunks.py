@@ -14,7 +14,7 @@ import bisect
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 from pymongo.asynchronous.collection import AsyncCollection
@@ -37,6 +37,13 @@ _FIND_ONE_BY_ONE = 40
 #: Chunks kept for lookups, as stored (streams do not keep what they read: memory
 #: stays flat).
 _CACHED_CHUNKS = 32
+
+
+class ChunksWritten(NamedTuple):
+    #: Entries not stored before.
+    entries: int
+    #: Bytes of the chunks written, stored before or not.
+    bytes: int
 
 
 @dataclass(frozen=True)
@@ -99,16 +106,15 @@ class ChunkStore:
         self._chunks: OrderedDict[str, _Loaded] = OrderedDict()
         #: Chunks fetched from the server (not the cache): lookups count their cost.
         self.fetched = 0
-        #: Bytes of entries this store wrote (what a snapshot's manifest costs).
-        self.written_bytes = 0
 
     async def write(self, segment: str, type_name: str, entries: Sequence[ManifestEntry]) -> int:
         """Store entries (sorted by object id, none stored before at a smaller id in
         this segment and type) as chunks; idempotent. Returns how many were new."""
         rows = [entry.to_row() for entry in entries]
-        return await self.write_rows(
+        written = await self.write_rows(
             segment, type_name, rows, [entry.leaf_digest() for entry in entries]
         )
+        return written.entries
 
     async def write_rows(
         self,
@@ -116,14 +122,16 @@ class ChunkStore:
         type_name: str,
         rows: Sequence[Sequence[Any]],
         digests: Sequence[bytes],
-    ) -> int:
-        """``write`` for entries already as rows, with their Merkle leaves."""
+    ) -> ChunksWritten:
+        """``write`` for entries already as rows, with their Merkle leaves; also says
+        how many bytes the chunks take (what a snapshot's manifest costs)."""
         documents = []
         size = CHUNK_ENTRIES
+        stored_bytes = 0
         for start in range(0, len(rows), size):
             part = rows[start : start + size]
             document = chunk_document(segment, type_name, part, digests[start : start + size])
-            self.written_bytes += len(document["e"]) + len(document["lh"])
+            stored_bytes += len(document["e"]) + len(document["lh"])
             document["_id"] = chunk_id(segment, type_name, part[0][0])
             documents.append(document)
         self._headers.pop((segment, type_name), None)
@@ -132,8 +140,9 @@ class ChunkStore:
         except PyMongoError as exc:
             raise unavailable(exc) from exc
         if inserted == len(documents):
-            return len(rows)
-        return sum(d["n"] for d in documents[: max(inserted, 0)]) if inserted else 0
+            return ChunksWritten(len(rows), stored_bytes)
+        new = sum(d["n"] for d in documents[: max(inserted, 0)]) if inserted else 0
+        return ChunksWritten(new, stored_bytes)
 
     async def headers(self, segment: str, type_name: str) -> list[ChunkHeader]:
         key = (segment, type_name)

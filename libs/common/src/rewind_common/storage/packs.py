@@ -78,6 +78,21 @@ class PackBuilder:
     def __bool__(self) -> bool:
         return bool(self.versions or self.linksets or self.large)
 
+    @property
+    def new_versions(self) -> int:
+        """The versions its packs hold (their ``nv``): what a snapshot adds as it
+        stores them. A pack stored twice (a redelivered step) counts again only when
+        the step that stored it first saved no checkpoint, so callers count it next to
+        the checkpoint that records the pack as stored."""
+        return len(self.versions)
+
+    @property
+    def new_bytes(self) -> int:
+        """The bytes its packs hold (their ``vb`` + ``lb``)."""
+        return sum(len(canonical) for canonical in self.versions.values()) + sum(
+            len(ids) * _ID_BYTES for ids in self.linksets.values()
+        )
+
     def build(self) -> tuple[list[Document], dict[str, str], list[Document]]:
         """Pack documents, each stored hash's pack id, and ``linksets`` documents."""
         items: list[tuple[str, str, Any, int]] = [

@@ -150,7 +150,11 @@ class SnapshotHandler:
         self, context: StepContext, state: SnapshotState, payload: SnapshotPayload
     ) -> Outcome:
         assert state.manifest_root is not None
-        new_versions, stored_bytes = await self._store.new_version_totals(state.snapshot_id)
+        if state.packs_counted:
+            new_versions = sum(p.new_versions for p in state.types.values())
+            stored_bytes = sum(p.new_bytes for p in state.types.values())
+        else:
+            new_versions, stored_bytes = await self._store.new_version_totals(state.snapshot_id)
         merkle = state.merkle
         counts = {t.name: merkle.counts.get(t.name, 0) for t in ALL_TYPES}
         unread = sorted(name for name, p in state.types.items() if p.unread_reason)

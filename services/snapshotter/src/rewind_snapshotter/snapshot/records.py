@@ -245,7 +245,10 @@ class PageWriter:
             await self._store.staging.write(
                 self._segment, progress.name, progress.attempt, batch.revision, batch.records
             )
+        # Counted with the read, which the checkpoint after this batch records.
         progress.read += sum(1 for record in batch.records if record["k"] == BODY)
+        progress.new_versions += batch.builder.new_versions
+        progress.new_bytes += batch.builder.new_bytes
 
     async def flush(self) -> None:
         batch = self.detach()

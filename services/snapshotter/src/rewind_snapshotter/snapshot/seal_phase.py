@@ -69,6 +69,8 @@ class SealPhase:
             if sealer.packs - set(state.packs):
                 state.packs = sorted(set(state.packs) | sealer.packs)
             state.manifest_bytes += sealer.manifest_bytes
+            progress.new_versions += sealer.new_versions
+            progress.new_bytes += sealer.new_bytes
             progress.sealed_buckets.extend(unit)
             if self._context.out_of_time():
                 await self._save()

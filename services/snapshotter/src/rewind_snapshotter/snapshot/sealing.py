@@ -88,6 +88,9 @@ class BucketSealer:
         #: Packs the written entries reference, and the bytes of the written chunks.
         self.packs: set[str] = set()
         self.manifest_bytes = 0
+        #: Versions and bytes of the packs sealing wrote (see ``PackBuilder.new_versions``).
+        self.new_versions = 0
+        self.new_bytes = 0
 
     async def seal(self, attempt: int, buckets: list[str]) -> int:
         """Seal some buckets (adjacent ranges of ids); returns the entries written."""
@@ -117,6 +120,8 @@ class BucketSealer:
                 rows.append(row)
         if builder:
             where = await self._store.packs.insert(builder)
+            self.new_versions += builder.new_versions
+            self.new_bytes += builder.new_bytes
             for row in rows:
                 _place(row, where)
         packs = self.packs
@@ -130,9 +135,8 @@ class BucketSealer:
                     packs.add(link_pack)
         if rows:
             digests = [row_leaf_digest(type_name, row) for row in rows]
-            before_bytes = self._store.chunks.written_bytes
-            await self._store.chunks.write_rows(self._segment, type_name, rows, digests)
-            self.manifest_bytes += self._store.chunks.written_bytes - before_bytes
+            written = await self._store.chunks.write_rows(self._segment, type_name, rows, digests)
+            self.manifest_bytes += written.bytes
         return len(rows)
 
     def _direct(self, object_id: str, records: list[StagingRecord]) -> list[Any] | None:

@@ -49,6 +49,9 @@ class TypeProgress:
     read: int = 0
     #: Bytes of the bodies read, before deduplication.
     logical_bytes: int = 0
+    #: Versions, and bytes of versions and link sets, in the packs stored for the type.
+    new_versions: int = 0
+    new_bytes: int = 0
     #: Whether pages are compared with the previous snapshot as they are stored.
     dedup: bool = True
     #: Why the type could not be read, when it could not.
@@ -98,6 +101,9 @@ class SnapshotState:
     #: Packs the new segment's entries reference (retention keeps them while it lives).
     packs: list[str] = field(default_factory=list)
     manifest_bytes: int = 0
+    #: Whether the types count the packs they store (a checkpoint saved before they
+    #: did leaves publishing to count them in storage).
+    packs_counted: bool = True
     merkle: MerkleProgress = field(default_factory=MerkleProgress)
     manifest_root: str | None = None
     warnings: list[dict[str, Any]] = field(default_factory=list)
@@ -123,6 +129,7 @@ class SnapshotState:
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> SnapshotState:
         values = dict(data)
+        values.setdefault("packs_counted", False)
         values["types"] = {
             name: TypeProgress(**progress) for name, progress in values.get("types", {}).items()
         }
