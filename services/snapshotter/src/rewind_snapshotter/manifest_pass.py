@@ -71,6 +71,24 @@ def count_rows(progress: MerkleProgress, type_name: str, rows: list[list[Any]]) 
             link_counts[name] = link_counts.get(name, 0) + size
 
 
+def fold_sealed(
+    progress: MerkleProgress, type_name: str, rows: list[list[Any]], digests: list[bytes]
+) -> None:
+    """Count rows just sealed into the pass, when they are the next entries it needs
+    (the caller checks that), without reading them back: what the pass would do with
+    them (``_done``)."""
+    if not rows:
+        return
+    builder = ResumableMerkle()
+    builder.restore(progress.stack, progress.count)
+    add = builder.add_leaf
+    for digest in digests:
+        add(digest)
+    count_rows(progress, type_name, rows)
+    progress.after = rows[-1][0]
+    progress.stack, progress.count = builder.state(), builder.count
+
+
 async def manifest_pass(
     store: SnapshotStore,
     chain: list[Segment],

@@ -3,6 +3,9 @@ for any type left over once reading ends.
 
 Sealing is repeatable (see ``sealing``), so its checkpoints can be sparse: at most one a
 second, listing the buckets of each type already sealed.
+
+A type read whole that the Merkle pass is waiting for is hashed as it is sealed, from
+the rows just written: the pass does not read them back.
 """
 
 from __future__ import annotations
@@ -11,14 +14,18 @@ import time
 from collections.abc import Awaitable, Callable
 
 from rewind_common.jobs.runner import StepContext
+from rewind_common.registry import ALL_TYPES
 from rewind_common.storage.manifest import Segment
 from rewind_common.storage.snapshots import SnapshotStore
+from rewind_snapshotter.manifest_pass import fold_sealed
 from rewind_snapshotter.snapshot.sealing import BucketSealer
 from rewind_snapshotter.snapshot.state import SnapshotState, TypeProgress
 
 #: Records sealed together: a type read with fewer objects is sealed in one unit.
 SEAL_UNIT = 20_000
 _CHECKPOINT_SECONDS = 1.0
+#: The order the Merkle pass takes types in.
+_ORDER = [object_type.name for object_type in ALL_TYPES]
 
 
 def seal_units(buckets: list[str], records: int) -> list[list[str]]:
@@ -72,6 +79,7 @@ class SealPhase:
             progress.new_versions += sealer.new_versions
             progress.new_bytes += sealer.new_bytes
             progress.sealed_buckets.extend(unit)
+            self._hash_while_sealing(progress, sealer)
             if self._context.out_of_time():
                 await self._save()
                 return False
@@ -79,6 +87,22 @@ class SealPhase:
         progress.sealed = True
         await self._maybe_save()
         return True
+
+    def _hash_while_sealing(self, progress: TypeProgress, sealer: BucketSealer) -> None:
+        """When the Merkle pass waits for exactly what was just sealed (the type is next
+        in its order, read whole, and every earlier row of it went the same way), fold
+        the rows in now rather than read them back once the type is sealed."""
+        merkle = self._state.merkle
+        contiguous = merkle.after == progress.last_sealed_id
+        if sealer.rows:
+            progress.last_sealed_id = sealer.rows[-1][0]
+        if (
+            progress.full
+            and contiguous
+            and merkle.type_index < len(_ORDER)
+            and _ORDER[merkle.type_index] == progress.name
+        ):
+            fold_sealed(merkle, progress.name, sealer.rows, sealer.digests)
 
     async def _maybe_save(self) -> None:
         if time.monotonic() - self._saved >= _CHECKPOINT_SECONDS:

@@ -88,6 +88,9 @@ class BucketSealer:
         #: Packs the written entries reference, and the bytes of the written chunks.
         self.packs: set[str] = set()
         self.manifest_bytes = 0
+        #: The rows written by the last ``seal`` (sorted by id) and their Merkle leaves.
+        self.rows: list[list[Any]] = []
+        self.digests: list[bytes] = []
         #: Versions and bytes of the packs sealing wrote (see ``PackBuilder.new_versions``).
         self.new_versions = 0
         self.new_bytes = 0
@@ -137,6 +140,7 @@ class BucketSealer:
             digests = [row_leaf_digest(type_name, row) for row in rows]
             written = await self._store.chunks.write_rows(self._segment, type_name, rows, digests)
             self.manifest_bytes += written.bytes
+            self.rows, self.digests = rows, digests
         return len(rows)
 
     def _direct(self, object_id: str, records: list[StagingRecord]) -> list[Any] | None:

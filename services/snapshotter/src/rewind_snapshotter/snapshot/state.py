@@ -59,6 +59,9 @@ class TypeProgress:
     #: Sealing: buckets of the type already in the new segment, and whether all are.
     sealed_buckets: list[str] = field(default_factory=list)
     sealed: bool = False
+    #: The last id sealed so far (whether the Merkle pass may take the next rows as they
+    #: are sealed).
+    last_sealed_id: str | None = None
 
     @property
     def read_done(self) -> bool:
