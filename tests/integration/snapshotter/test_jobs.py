@@ -68,15 +68,7 @@ async def test_steps_replayed_after_a_lost_checkpoint_store_the_snapshot_once(
     _, first = await harness.snapshot()
     users = (await harness.emulator.state())["types"]["user"]["active"]
     await harness.emulator.graph_call("PATCH", f"/users/{users[0]['id']}", {"city": "Oslo"})
-    saved: dict[int, Any] = {}
-
-    async def lose_checkpoints(step: int) -> None:
-        job = (await harness.jobs.page(harness.settings.tenants[0].tenant_id))[0][0]
-        saved[step] = await harness.jobs.load_checkpoint(job.id)
-        if step >= 3 and step % 3 == 0:
-            await harness.jobs.save_checkpoint(job.id, saved[step - 2], job.created_at)
-
-    harness.before_step = lose_checkpoints
+    saved = losing_checkpoints(harness, every=3, back=2)
     job, record = await harness.snapshot(step_seconds=0.001)
 
     assert job.status is JobStatus.COMPLETED, job.error
@@ -101,15 +93,7 @@ async def test_types_hashed_as_they_are_sealed_fold_to_the_root_verification_rec
     verification rebuilds from every stored entry."""
     monkeypatch.setattr(seal_phase, "SEAL_UNIT", 3)
     await harness.emulator.generate()
-    saved: dict[int, Any] = {}
-
-    async def lose_checkpoints(step: int) -> None:
-        job = (await harness.jobs.page(harness.settings.tenants[0].tenant_id))[0][0]
-        saved[step] = await harness.jobs.load_checkpoint(job.id)
-        if step >= 4 and step % 4 == 0:
-            await harness.jobs.save_checkpoint(job.id, saved[step - 1], job.created_at)
-
-    harness.before_step = lose_checkpoints
+    losing_checkpoints(harness, every=4, back=1)
     job, record = await harness.snapshot(step_seconds=0.001)
 
     assert job.status is JobStatus.COMPLETED, job.error
@@ -117,3 +101,19 @@ async def test_types_hashed_as_they_are_sealed_fold_to_the_root_verification_rec
     assert record.counts["user"] == len((await harness.emulator.state())["types"]["user"]["active"])
     verified = await harness.verify(record.id)
     assert verified.status is JobStatus.COMPLETED, verified.result
+
+
+def losing_checkpoints(harness: Harness, *, every: int, back: int) -> dict[int, Any]:
+    """Before every ``every``-th step, the checkpoint of ``back`` steps earlier comes
+    back, as if a worker had died after its work but before checkpointing it; returns
+    the checkpoints seen before each step."""
+    saved: dict[int, Any] = {}
+
+    async def lose_checkpoints(step: int) -> None:
+        job = (await harness.jobs.page(harness.settings.tenants[0].tenant_id))[0][0]
+        saved[step] = await harness.jobs.load_checkpoint(job.id)
+        if step >= every and step % every == 0:
+            await harness.jobs.save_checkpoint(job.id, saved[step - back], job.created_at)
+
+    harness.before_step = lose_checkpoints
+    return saved

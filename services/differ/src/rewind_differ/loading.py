@@ -27,9 +27,9 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import replace
-from typing import Any, TypeVar
+from typing import Any
 
 from rewind_common.domain.records import LinkValue, ObjectState, link_value
 from rewind_common.jobs.model import JobWarning, utcnow
@@ -45,6 +45,7 @@ from rewind_common.storage.report_staging import (
 from rewind_common.storage.snapshot_reader import SnapshotReader
 from rewind_common.tenant import DeltaItem, TenantReader, TypeNotReadable
 from rewind_common.tenant.plans import links_not_in_delta
+from rewind_common.tenant.prefetch import prefetched
 from rewind_differ.state import DiffState, TypeTask
 
 log = logging.getLogger(__name__)
@@ -63,7 +64,6 @@ FLUSH_RECORDS = 2500
 FLUSH_BYTES = 2_000_000
 
 Record = dict[str, Any]
-T = TypeVar("T")
 
 
 def read_by_delta(type_name: str) -> bool:
@@ -207,8 +207,8 @@ class LoadPhase:
         """Stage a stage's pages to its end (True) or until the step's time is up
         (False), a batch of pages per write."""
         batch = StagingBatch(task.bucket_width)
-        async with contextlib.aclosing(_prefetched(pages)) as prefetched:
-            async for records, following in prefetched:
+        async with contextlib.aclosing(prefetched(pages)) as ahead:
+            async for records, following in ahead:
                 for record in records:
                     batch.add(record)
                 del records
@@ -290,44 +290,3 @@ class LoadPhase:
         self._state.warnings.append(warning.model_dump(mode="json", by_alias=True))
         await self._save()
         await self._context.warn([warning])
-
-
-_END = object()
-
-
-async def _prefetched(source: AsyncIterator[T], depth: int = 1) -> AsyncGenerator[T, None]:
-    """``source``'s items, read up to ``depth`` ahead: Graph works on the next pages
-    while this process stages the current ones."""
-    queue: asyncio.Queue[object] = asyncio.Queue(maxsize=depth)
-
-    async def pump() -> None:
-        try:
-            async for item in source:
-                await queue.put(item)
-        except Exception as exc:  # handed to the consumer, raised there
-            await queue.put(_Failure(exc))
-            return
-        await queue.put(_END)
-
-    task = asyncio.create_task(pump())
-    try:
-        while True:
-            item = await queue.get()
-            if item is _END:
-                return
-            if isinstance(item, _Failure):
-                raise item.error
-            yield item  # type: ignore[misc]
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError, Exception):
-            await task
-        close = getattr(source, "aclose", None)
-        if close is not None:
-            with contextlib.suppress(Exception):
-                await close()
-
-
-class _Failure:
-    def __init__(self, error: Exception) -> None:
-        self.error = error

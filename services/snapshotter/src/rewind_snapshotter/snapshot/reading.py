@@ -32,8 +32,8 @@ from rewind_common.storage.manifest import Segment
 from rewind_common.storage.snapshots import SnapshotStore
 from rewind_common.tenant import DeltaExpired, TenantReader, TypeNotReadable
 from rewind_common.tenant.plans import links_not_in_delta
+from rewind_common.tenant.prefetch import prefetched
 from rewind_snapshotter.manifest_pass import manifest_pass
-from rewind_snapshotter.snapshot.pipeline import prefetched
 from rewind_snapshotter.snapshot.plan import whole_read
 from rewind_snapshotter.snapshot.records import Batch, PageWriter
 from rewind_snapshotter.snapshot.seal_phase import SealPhase

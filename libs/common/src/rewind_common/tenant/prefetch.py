@@ -1,4 +1,5 @@
-"""Reading the next page while the current one is stored."""
+"""Reading the next pages from Graph while the current one is processed (snapshots
+store it, difference reports stage it)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ _END = object()
 
 async def prefetched(source: AsyncIterator[T], depth: int = 1) -> AsyncGenerator[T, None]:
     """``source``'s items, fetching up to ``depth`` ahead of the consumer: Graph works
-    on the next page while this process hashes and stores the current one."""
+    on the next page while this process works on the current one."""
     queue: asyncio.Queue[object] = asyncio.Queue(maxsize=depth)
 
     async def pump() -> None:
