@@ -91,6 +91,19 @@ def incident(clients: Clients, state: dict[str, Any]) -> None:
     asyncio.run(play())
 
 
+def planned_actions(clients: Clients, snapshot_id: str) -> list[dict[str, Any]]:
+    """The actions a dry run of a recovery from ``snapshot_id`` plans."""
+    dry = clients.api.post(
+        f"{clients.tenant_path}/recoveries", json={"snapshotId": snapshot_id, "dryRun": True}
+    )
+    plan = clients.wait(dry.json()["id"])
+    assert plan["status"] == "Completed", plan
+    actions: list[dict[str, Any]] = clients.api.get(
+        f"{clients.tenant_path}/recoveries/{plan['id']}/actions", params={"limit": 500}
+    ).json()["items"]
+    return actions
+
+
 def recovery_through(
     clients: Clients, snapshot_id: str, fault: Fault, *, refused: Callable[[], int] = lambda: 0
 ) -> dict[str, Any]:
@@ -99,15 +112,8 @@ def recovery_through(
     before = clients.state()
     incident(clients, before)
     backup_state = before
-    dry = clients.api.post(
-        f"{clients.tenant_path}/recoveries", json={"snapshotId": snapshot_id, "dryRun": True}
-    )
-    plan = clients.wait(dry.json()["id"])
-    assert plan["status"] == "Completed", plan
-    actions = clients.api.get(
-        f"{clients.tenant_path}/recoveries/{plan['id']}/actions", params={"limit": 500}
-    ).json()["items"]
-    planned = sum(len(a["requests"]) for a in actions)
+    actions = planned_actions(clients, snapshot_id)
+    planned = sum(len(action["requests"]) for action in actions)
     clients.emulator.put("/_emulator/config", json={"latencyMs": 60}).raise_for_status()
     clients.emulator.delete("/_emulator/stats")
 

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from devstack.stack import Stack
 
+from tests.fault.scenarios import planned_actions
 from tests.integration.recoverer.support import tenant_differences
 from tests.support.stack import Clients, running_stack
 
@@ -62,15 +63,8 @@ def test_a_killed_recoverer_is_resumed_and_applies_each_action_once(stack: Stack
     snapshot = clients.snapshot()
     before = clients.state()
     _incident(clients, before)
-    dry = clients.api.post(
-        f"{clients.tenant_path}/recoveries", json={"snapshotId": snapshot, "dryRun": True}
-    )
-    plan = clients.wait(dry.json()["id"])
-    assert plan["status"] == "Completed"
-    actions = clients.api.get(
-        f"{clients.tenant_path}/recoveries/{plan['id']}/actions", params={"limit": 500}
-    ).json()["items"]
-    planned_writes = sum(len(a["requests"]) for a in actions)
+    actions = planned_actions(clients, snapshot)
+    planned = sum(len(action["requests"]) for action in actions)
     # Slow writes down so the kill lands mid-recovery.
     clients.emulator.put("/_emulator/config", json={"latencyMs": 150}).raise_for_status()
     clients.emulator.delete("/_emulator/stats")
@@ -94,8 +88,8 @@ def test_a_killed_recoverer_is_resumed_and_applies_each_action_once(stack: Stack
     job = clients.wait(recovery_id, timeout=240)
 
     assert job["status"] == "Completed", job
-    assert 0 < killed_at < planned_writes
-    assert clients.stats()["writes"] == planned_writes
+    assert 0 < killed_at < planned
+    assert clients.stats()["writes"] == planned
     recovery = clients.recovery(recovery_id)
     assert recovery["outcomes"]["applied"] == len(actions)
     assert recovery["verification"]["clean"] is True

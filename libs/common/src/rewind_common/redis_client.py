@@ -7,6 +7,8 @@ fresh connection, with a short backoff, before reporting Redis unavailable.
 
 from __future__ import annotations
 
+from typing import Any
+
 import redis
 import redis.asyncio as aioredis
 from redis.asyncio.retry import Retry as AsyncRetry
@@ -29,21 +31,19 @@ def async_redis(
     """``retries``: a request handler answering people keeps it small (fail fast, 503);
     a worker can afford to wait for Redis to come back."""
     return aioredis.Redis.from_url(
-        url,
-        socket_timeout=socket_timeout,
-        socket_connect_timeout=min(socket_timeout, 5.0),
-        health_check_interval=15,
-        retry=AsyncRetry(_backoff(), retries),
-        retry_on_error=_RETRIED,
+        url, retry=AsyncRetry(_backoff(), retries), **_options(socket_timeout)
     )
 
 
 def sync_redis(url: str, *, socket_timeout: float = 10.0, retries: int = _RETRIES) -> redis.Redis:
-    return redis.Redis.from_url(
-        url,
-        socket_timeout=socket_timeout,
-        socket_connect_timeout=min(socket_timeout, 5.0),
-        health_check_interval=15,
-        retry=Retry(_backoff(), retries),
-        retry_on_error=_RETRIED,
-    )
+    return redis.Redis.from_url(url, retry=Retry(_backoff(), retries), **_options(socket_timeout))
+
+
+def _options(socket_timeout: float) -> dict[str, Any]:
+    """What both clients share: timeouts, health checks, the errors retried."""
+    return {
+        "socket_timeout": socket_timeout,
+        "socket_connect_timeout": min(socket_timeout, 5.0),
+        "health_check_interval": 15,
+        "retry_on_error": _RETRIED,
+    }

@@ -55,6 +55,19 @@ LINKS: dict[str, tuple[str, ...]] = {
 MAX_FILTER_IDS = 50
 
 
+def filtered_ids(ids: list[str], *, guids: bool) -> list[str]:
+    """The ids of a delta query's ``$filter``, as Graph takes them: at most
+    ``MAX_FILTER_IDS``, each a GUID where the resource's ids are (compared lowercase)."""
+    if len(ids) > MAX_FILTER_IDS:
+        raise errors.unsupported_query(
+            f"The number of ids in the filter exceeds the maximum of {MAX_FILTER_IDS}."
+        )
+    for value in ids:
+        if guids and not is_guid(value):
+            raise errors.invalid_object_id(value)
+    return [i.lower() for i in ids]
+
+
 class Round:
     """The state a token carries: what is tracked and where the round stands."""
 
@@ -110,14 +123,7 @@ def _start(ctx: Ctx, kind: str, resource: Resource) -> dict[str, Any]:
             raise errors.unsupported_query(
                 "Only filtering by id is supported with delta: $filter=id eq '...' [or ...]."
             )
-        if len(ids) > MAX_FILTER_IDS:
-            raise errors.unsupported_query(
-                f"The number of ids in the filter exceeds the maximum of {MAX_FILTER_IDS}."
-            )
-        for value in ids:
-            if resource.directory and kind != "oAuth2PermissionGrant" and not is_guid(value):
-                raise errors.invalid_object_id(value)
-        ids = [i.lower() for i in ids]
+        ids = filtered_ids(ids, guids=resource.directory and kind != "oAuth2PermissionGrant")
     return {"k": kind, "e": ctx.tenant.epoch, "s": select, "f": ids}
 
 

@@ -35,16 +35,15 @@ from graph_emulator import errors, paging
 from graph_emulator.context import Ctx
 from graph_emulator.delta import (
     LINKS,
-    MAX_FILTER_IDS,
     Round,
     check_options,
     decode_round,
     delta_item,
     delta_response,
+    filtered_ids,
 )
 from graph_emulator.filters import BoolOp, Compare, In, IsOf, Node
 from graph_emulator.http import Response
-from graph_emulator.ids import is_guid
 from graph_emulator.resources import (
     APP_ROLE_ASSIGNMENT,
     APPLICATION,
@@ -129,14 +128,7 @@ def _parse_filter(ctx: Ctx) -> tuple[list[str], list[str] | None]:
         raise errors.unsupported_query(
             "Filtering by id is not supported for the appRoleAssignment resource."
         )
-    if len(ids) > MAX_FILTER_IDS:
-        raise errors.unsupported_query(
-            f"The number of ids in the filter exceeds the maximum of {MAX_FILTER_IDS}."
-        )
-    for value in ids:
-        if not is_guid(value):
-            raise errors.invalid_object_id(value)
-    return types or [t for t in STORED if t != ASSIGNMENT], [i.lower() for i in ids]
+    return types or [t for t in STORED if t != ASSIGNMENT], filtered_ids(ids, guids=True)
 
 
 def _parse_select(ctx: Ctx, types: list[str]) -> dict[str, list[str]] | None:
