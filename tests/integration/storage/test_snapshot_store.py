@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
 from rewind_common.domain.hashing import canonical_json, version_hash
+from rewind_common.domain.retention import SnapshotAge
 from rewind_common.storage import chunks as chunks_module
 from rewind_common.storage import manifest as manifest_module
 from rewind_common.storage import packs as packs_module
 from rewind_common.storage import snapshots as snapshot_module
 from rewind_common.storage.manifest import ManifestEntry, Segment
-from rewind_common.storage.mongo import Mongo
+from rewind_common.storage.mongo import Collection, Mongo
 from rewind_common.storage.packs import LINKSETS, PackBuilder, linkset_digest
 from rewind_common.storage.snapshots import SnapshotStore, linkset_hash
+from tests.integration.api.support import TENANT, store_snapshot
 
 
 def _entry(type_name: str, object_id: str, version: str | None, **kw: object) -> ManifestEntry:
@@ -148,3 +152,36 @@ async def test_staging_keeps_reading_order_and_splits_big_writes_by_bucket(mongo
     assert [r["o"] for r in bucket_a][:2] == ["a1", "a0"]
     assert len(bucket_a) == 301
     assert all(r["o"].startswith("a") for r in bucket_a)
+
+
+async def test_the_api_reads_a_snapshot_record_once_a_while_and_holds_it_changes_at_once(
+    mongo: Mongo,
+) -> None:
+    now = [0.0]
+    api = SnapshotStore(mongo, cache_seconds=5, clock=lambda: now[0])
+    other_api = SnapshotStore(mongo, cache_seconds=5, clock=lambda: now[0])
+    first = await store_snapshot(api, "s-1", created_at=datetime(2026, 11, 1, tzinfo=UTC))
+    second = await store_snapshot(api, "s-2", created_at=datetime(2026, 11, 2, tzinfo=UTC))
+    assert await api.find("s-1") == first
+    assert await api.expiry_inputs(TENANT) == (
+        [SnapshotAge("s-1", first.created_at), SnapshotAge("s-2", second.created_at)],
+        set(),
+    )
+    assert await other_api.expiry_inputs(TENANT) == (await api.expiry_inputs(TENANT))
+
+    # retention removes s-1 while the API still trusts what it read
+    await mongo.collection(Collection.SNAPSHOTS).delete_one({"_id": "s-1"})
+    assert await api.find("s-1") == first
+    await api.set_hold("s-2", by="admin", at=second.created_at, reason="incident")
+    assert (await api.expiry_inputs(TENANT))[1] == {"s-2"}, "a hold placed here shows at once"
+    assert (await other_api.expiry_inputs(TENANT))[1] == set(), "elsewhere within the time"
+
+    now[0] = 5.1
+    assert await api.find("s-1") is None
+    assert await other_api.expiry_inputs(TENANT) == (
+        [SnapshotAge("s-2", second.created_at)],
+        {"s-2"},
+    )
+    await other_api.clear_hold("s-2")
+    assert (await other_api.expiry_inputs(TENANT))[1] == set()
+    assert await SnapshotStore(mongo).find("s-2") == second, "without a cache, always read"

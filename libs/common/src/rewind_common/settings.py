@@ -129,9 +129,11 @@ class Settings(BaseSettings):
     api_port: int = 8000
     #: Public base URL of the API, used in ``Location`` headers and CLI defaults.
     api_url: str = "http://127.0.0.1:8000"
-    #: How long the API trusts a token it found valid before asking MongoDB again; a
-    #: token revoked through another API process stops working within this time.
-    api_token_cache_seconds: float = Field(default=5.0, ge=0, le=300)
+    #: How long the API trusts what it read from MongoDB before asking again: a token
+    #: found valid, a published snapshot's record, the dates and legal holds snapshot
+    #: expiry is computed from. A token revoked or a hold changed through another API
+    #: process shows there within this time.
+    api_cache_seconds: float = Field(default=5.0, ge=0, le=300)
 
     snapshot_interval_minutes: int = Field(default=60, ge=0)
     retention: RetentionPolicy = RetentionPolicy()

@@ -11,7 +11,8 @@ snapshot is never presented as a complete one (retention removes the orphans).
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncGenerator, Iterable, Sequence
+import time
+from collections.abc import AsyncGenerator, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -19,10 +20,12 @@ from typing import Any
 from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.errors import DuplicateKeyError, PyMongoError
 
+from rewind_common.domain.retention import SnapshotAge
 from rewind_common.errors import NotFound
 from rewind_common.storage.chunks import ChunkStore
 from rewind_common.storage.inserts import insert_ignoring_duplicates
 from rewind_common.storage.manifest import ManifestEntry, Segment, segments_for_type
+from rewind_common.storage.memo import ExpiringMemo
 from rewind_common.storage.merge import merge, ranked, ranked_rows
 from rewind_common.storage.mongo import (
     Collection,
@@ -73,8 +76,24 @@ def linkset_hash(ids: Sequence[str]) -> str:
 
 
 class SnapshotStore:
-    def __init__(self, mongo: Mongo) -> None:
+    """With ``cache_seconds``, a published snapshot's record (insert-only) and what its
+    expiry is computed from (every snapshot's date, the legal holds) are read at most
+    once that long: the API browses the same few snapshots over and over. Holds placed or
+    lifted through this store show at once, those of another process within
+    ``cache_seconds``."""
+
+    def __init__(
+        self,
+        mongo: Mongo,
+        *,
+        cache_seconds: float = 0.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.mongo = mongo
+        self._records: ExpiringMemo[str, SnapshotRecord] = ExpiringMemo(cache_seconds, clock=clock)
+        self._expiry_inputs: ExpiringMemo[str, tuple[list[SnapshotAge], set[str]]] = ExpiringMemo(
+            cache_seconds, clock=clock
+        )
         self._snapshots = mongo.collection(Collection.SNAPSHOTS)
         self._versions = mongo.collection(Collection.VERSIONS)
         self._linksets = mongo.collection(Collection.LINKSETS)
@@ -198,11 +217,18 @@ class SnapshotStore:
     # -- reading snapshots ---------------------------------------------------------------
 
     async def find(self, snapshot_id: str) -> SnapshotRecord | None:
+        known = self._records.get(snapshot_id)
+        if known is not None:
+            return known
         try:
             document = await self._snapshots.find_one({"_id": snapshot_id})
         except PyMongoError as exc:
             raise unavailable(exc) from exc
-        return SnapshotRecord.from_document(document) if document else None
+        if not document:
+            return None
+        record = SnapshotRecord.from_document(document)
+        self._records.put(snapshot_id, record)
+        return record
 
     async def get(self, tenant_id: str, snapshot_id: str) -> SnapshotRecord:
         record = await self.find(snapshot_id)
@@ -400,6 +426,25 @@ class SnapshotStore:
             raise NotFound(f"link set {digest} is missing from storage")
         return ids
 
+    async def expiry_inputs(self, tenant_id: str) -> tuple[list[SnapshotAge], set[str]]:
+        """Every snapshot of the tenant with its date, and those on legal hold: what
+        each one's expiry depends on."""
+        known = self._expiry_inputs.get(tenant_id)
+        if known is not None:
+            return known
+        try:
+            documents = (
+                await self._snapshots.find({"tenantId": tenant_id}, {"createdAt": 1})
+                .sort("_id", ASCENDING)
+                .to_list()
+            )
+        except PyMongoError as exc:
+            raise unavailable(exc) from exc
+        ages = [SnapshotAge(id=d["_id"], created_at=d["createdAt"]) for d in documents]
+        inputs = (ages, await self.holds(age.id for age in ages))
+        self._expiry_inputs.put(tenant_id, inputs)
+        return inputs
+
     # -- legal hold ------------------------------------------------------------------
 
     async def holds(self, snapshot_ids: Iterable[str]) -> set[str]:
@@ -410,6 +455,7 @@ class SnapshotStore:
         return {d["_id"] for d in documents}
 
     async def set_hold(self, snapshot_id: str, *, by: str, at: datetime, reason: str) -> None:
+        self._expiry_inputs.forget()
         try:
             await self._holds.replace_one(
                 {"_id": snapshot_id},
@@ -420,6 +466,7 @@ class SnapshotStore:
             raise unavailable(exc) from exc
 
     async def clear_hold(self, snapshot_id: str) -> None:
+        self._expiry_inputs.forget()
         try:
             await self._holds.delete_one({"_id": snapshot_id})
         except PyMongoError as exc:

@@ -22,6 +22,7 @@ from pymongo.errors import PyMongoError
 from rewind_common.errors import NotFound
 from rewind_common.ids import new_id
 from rewind_common.jobs.model import utcnow
+from rewind_common.storage.memo import ExpiringMemo
 from rewind_common.storage.mongo import (
     Collection,
     Document,
@@ -97,9 +98,6 @@ class TokenRecord:
 
 
 #: Tokens kept in the cache at most (real deployments have a handful).
-_CACHE_LIMIT = 1024
-
-
 class TokenRepository:
     """Tokens in MongoDB. With ``cache_seconds``, a token found valid is trusted that long
     without asking MongoDB again (every API request authenticates); revoking through this
@@ -114,9 +112,7 @@ class TokenRepository:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._tokens = mongo.collection(Collection.TOKENS)
-        self._cache_seconds = cache_seconds
-        self._clock = clock
-        self._valid: dict[str, tuple[float, TokenRecord]] = {}
+        self._valid: ExpiringMemo[str, TokenRecord] = ExpiringMemo(cache_seconds, clock=clock)
 
     async def ensure_indexes(self) -> None:
         try:
@@ -164,8 +160,8 @@ class TokenRepository:
             return None
         digest = hash_token(token)
         cached = self._valid.get(digest)
-        if cached is not None and cached[0] > self._clock():
-            return cached[1]
+        if cached is not None:
+            return cached
         try:
             document = await self._tokens.find_one({"_id": digest})
         except PyMongoError as exc:
@@ -174,12 +170,8 @@ class TokenRepository:
             return None
         record = TokenRecord.from_document(document)
         if not record.active:
-            self._valid.pop(digest, None)
             return None
-        if self._cache_seconds > 0:
-            if len(self._valid) >= _CACHE_LIMIT:
-                self._valid.clear()
-            self._valid[digest] = (self._clock() + self._cache_seconds, record)
+        self._valid.put(digest, record)
         return record
 
     async def page(
@@ -204,7 +196,7 @@ class TokenRepository:
 
     async def revoke(self, token_id: str, *, at: datetime | None = None) -> TokenRecord:
         """Revoke a token by its public id; revoking twice keeps the first time."""
-        self._valid.clear()
+        self._valid.forget()
         try:
             document = await self._tokens.find_one_and_update(
                 {"id": token_id, "revokedAt": None},

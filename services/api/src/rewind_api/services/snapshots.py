@@ -5,9 +5,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pymongo import ASCENDING
-from pymongo.errors import PyMongoError
-
 from rewind_api.auth import Principal
 from rewind_api.schemas import SnapshotCreate, SnapshotOut
 from rewind_api.services.jobs import JobRequest, JobService, Started
@@ -16,7 +13,6 @@ from rewind_api.views import snapshot_view
 from rewind_common.domain.retention import SnapshotAge, decide
 from rewind_common.ids import new_id
 from rewind_common.jobs.model import JobKind, utcnow
-from rewind_common.storage.mongo import Collection, unavailable
 from rewind_common.storage.snapshots import SnapshotRecord
 from rewind_common.tasks import SnapshotPayload, TaskName, VerifyPayload
 
@@ -107,23 +103,17 @@ class SnapshotService:
         the tenant (the newest of each day is kept longer), so all their dates are read."""
         if not records:
             return []
-        ages = await self._ages(tenant_id)
-        held = await self._store.holds([age.id for age in ages])
+        ages, held = await self._store.expiry_inputs(tenant_id)
+        known = {age.id for age in ages}
+        # a snapshot published since the dates were read still counts in its own view
+        ages = ages + [
+            SnapshotAge(id=record.id, created_at=record.created_at)
+            for record in records
+            if record.id not in known
+        ]
         decisions = decide(ages, policy=self._state.settings.retention, now=utcnow(), held=held)
         expires: dict[str, datetime | None] = {d.id: d.expires_at for d in decisions}
         return [
             snapshot_view(record, legal_hold=record.id in held, expires_at=expires.get(record.id))
             for record in records
         ]
-
-    async def _ages(self, tenant_id: str) -> list[SnapshotAge]:
-        collection = self._state.mongo.collection(Collection.SNAPSHOTS)
-        try:
-            documents = (
-                await collection.find({"tenantId": tenant_id}, {"createdAt": 1})
-                .sort("_id", ASCENDING)
-                .to_list()
-            )
-        except PyMongoError as exc:
-            raise unavailable(exc) from exc
-        return [SnapshotAge(id=d["_id"], created_at=d["createdAt"]) for d in documents]
