@@ -32,7 +32,7 @@ DESCRIPTION = (
     "Full snapshot of a 10k and a 100k-object tenant vs a bare paging client reading the "
     "same data from the same emulator"
 )
-RUNS = 2
+RUNS = 3
 
 
 def _measure(sizes: dict[str, int], runs: int, *, typed_sdk: bool = False) -> dict[str, Any]:
