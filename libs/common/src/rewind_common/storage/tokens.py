@@ -97,7 +97,6 @@ class TokenRecord:
         )
 
 
-#: Tokens kept in the cache at most (real deployments have a handful).
 class TokenRepository:
     """Tokens in MongoDB. With ``cache_seconds``, a token found valid is trusted that long
     without asking MongoDB again (every API request authenticates); revoking through this
