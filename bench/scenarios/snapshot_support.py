@@ -253,6 +253,8 @@ class Taken:
     seconds: float
     steps: int
     memory_mb: float
+    #: CPU time of this process (the worker's share of the work).
+    cpu_seconds: float
 
 
 async def take_snapshot(
@@ -299,17 +301,18 @@ async def take_snapshot(
     steps = 0
     try:
         with PeakMemory(trace_memory) as memory:
-            started = time.perf_counter()
+            started, cpu_started = time.perf_counter(), time.process_time()
             while True:
                 steps += 1
                 decision = await runner.run_step(job_id, payload, handler)
                 if not decision.enqueue_again:
                     break
             seconds = time.perf_counter() - started
+            cpu_seconds = time.process_time() - cpu_started
         record = await store.find(snapshot_id)
         if record is None:
             raise RuntimeError(f"the snapshot job {job_id} ended without a snapshot")
-        return Taken(record, seconds, steps, memory.growth_mb)
+        return Taken(record, seconds, steps, memory.growth_mb, cpu_seconds)
     finally:
         gc.unfreeze()
         await redis.aclose()

@@ -109,11 +109,18 @@ async def test_segments_span_many_chunks_and_stream_in_id_order(
     assert len(await store.chunks.headers("s1", "user")) == 4
     ids = [e.object_id async for e in store.iterate_type(chain, "user", after="u01", before="u07")]
     assert ids == ["u02", "u04", "u05", "u06"]
-    rows = [(row[0], row[1]) async for row, _ in store.iterate_rows(chain, "user")]
-    assert ("u05", "w5") in rows
-    assert "u03" not in dict(rows)
-    digests = [d async for _, d in store.iterate_rows(chain, "user")]
+    blocks = [block async for block in store.iterate_row_blocks(chain, "user")]
+    rows = [(row[0], row[1]) for block_rows, _ in blocks for row in block_rows]
+    assert rows == [(f"u{i:02d}", "w5" if i == 5 else f"v{i}") for i in range(10) if i != 3]
+    digests = [digest for _, block_digests in blocks for digest in block_digests]
+    assert len(digests) == len(rows)
     assert all(d is not None and len(d) == 32 for d in digests)
+    resumed = [
+        row[0]
+        async for block, _ in store.iterate_row_blocks(chain, "user", after="u04")
+        for row in block
+    ]
+    assert resumed == ["u05", "u06", "u07", "u08", "u09"]
     found = await store.get_entries(chain, "user", ["u03", "u09"], include_tombstones=True)
     assert found["u03"].tombstone
     assert found["u09"].version == "v9"

@@ -14,8 +14,8 @@ it; verification (``recompute=True``) rebuilds every leaf from the entry it desc
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Awaitable, Callable
-from typing import Any
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any, cast
 
 from rewind_common.domain.merkle import MerkleBuilder
 from rewind_common.registry import ALL_TYPES
@@ -45,14 +45,21 @@ class ResumableMerkle(MerkleBuilder):
 
     def add_leaf(self, digest: bytes) -> None:
         """``add`` for a leaf whose hash (``H(0x00 || data)``) is known."""
-        height = 0
+        self.add_leaves((digest,))
+
+    def add_leaves(self, digests: Iterable[bytes]) -> None:
+        """``add_leaf`` for each of ``digests``, in order."""
         stack = self._stack
-        while stack and stack[-1][0] == height:
-            _, left = stack.pop()
-            digest = hashlib.sha256(b"\x01" + left + digest).digest()
-            height += 1
-        stack.append((height, digest))
-        self.count += 1
+        sha256 = hashlib.sha256
+        added = 0
+        for digest in digests:
+            height = 0
+            while stack and stack[-1][0] == height:
+                digest = sha256(b"\x01" + stack.pop()[1] + digest).digest()
+                height += 1
+            stack.append((height, digest))
+            added += 1
+        self.count += added
 
 
 def count_rows(progress: MerkleProgress, type_name: str, rows: list[list[Any]]) -> None:
@@ -81,9 +88,7 @@ def fold_sealed(
         return
     builder = ResumableMerkle()
     builder.restore(progress.stack, progress.count)
-    add = builder.add_leaf
-    for digest in digests:
-        add(digest)
+    builder.add_leaves(digests)
     count_rows(progress, type_name, rows)
     progress.after = rows[-1][0]
     progress.stack, progress.count = builder.state(), builder.count
@@ -111,19 +116,21 @@ async def manifest_pass(
         type_name = types[progress.type_index]
         if ready is not None and not ready(type_name):
             return None
-        stream = store.iterate_rows(chain, type_name, after=progress.after)
-        batch: list[tuple[list[Any], bytes | None]] = []
+        stream = store.iterate_row_blocks(chain, type_name, after=progress.after)
+        rows: list[list[Any]] = []
+        digests: list[bytes | None] = []
         try:
-            async for item in stream:
-                batch.append(item)
-                if len(batch) >= BATCH:
-                    await _done(builder, progress, type_name, batch, on_batch, recompute)
-                    batch = []
+            async for block_rows, block_digests in stream:
+                rows += block_rows
+                digests += block_digests
+                if len(rows) >= BATCH:
+                    await _done(builder, progress, type_name, rows, digests, on_batch, recompute)
+                    rows, digests = [], []
                     if out_of_time():
                         return None
         finally:
             await stream.aclose()
-        await _done(builder, progress, type_name, batch, on_batch, recompute)
+        await _done(builder, progress, type_name, rows, digests, on_batch, recompute)
         progress.type_index += 1
         progress.after = None
     return builder.root
@@ -133,23 +140,28 @@ async def _done(
     builder: ResumableMerkle,
     progress: MerkleProgress,
     type_name: str,
-    batch: list[tuple[list[Any], bytes | None]],
+    rows: list[list[Any]],
+    digests: list[bytes | None],
     on_batch: BatchHook | None,
     recompute: bool,
 ) -> None:
-    if not batch:
+    if not rows:
         return
     entries: list[ManifestEntry] | None = None
     if on_batch is not None or recompute:
-        entries = [ManifestEntry.from_row(type_name, row) for row, _ in batch]
+        entries = [ManifestEntry.from_row(type_name, row) for row in rows]
     if on_batch is not None and entries is not None:
         await on_batch(entries)
-    add = builder.add_leaf
-    for index, (row, digest) in enumerate(batch):
-        if digest is None or recompute:
-            entry = entries[index] if entries else ManifestEntry.from_row(type_name, row)
-            digest = entry.leaf_digest()
-        add(digest)
-    count_rows(progress, type_name, [row for row, _ in batch])
-    progress.after = batch[-1][0][0]
+    leaves: list[bytes]
+    if recompute or None in digests:
+        entries = entries or [ManifestEntry.from_row(type_name, row) for row in rows]
+        leaves = [
+            entry.leaf_digest() if recompute or digest is None else digest
+            for entry, digest in zip(entries, digests, strict=True)
+        ]
+    else:
+        leaves = cast("list[bytes]", digests)
+    builder.add_leaves(leaves)
+    count_rows(progress, type_name, rows)
+    progress.after = rows[-1][0]
     progress.stack, progress.count = builder.state(), builder.count

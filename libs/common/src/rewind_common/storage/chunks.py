@@ -14,6 +14,7 @@ import bisect
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any, NamedTuple
 
 import orjson
@@ -31,6 +32,7 @@ from rewind_common.storage.manifest import (
 from rewind_common.storage.mongo import Document, unavailable
 
 _FETCH_BATCH = 8
+_ROW_ID = itemgetter(0)
 #: Up to this many ids, a lookup finds its rows in a chunk's JSON instead of decoding
 #: every row of it.
 _FIND_ONE_BY_ONE = 40
@@ -216,6 +218,22 @@ class ChunkStore:
         before: str | None = None,
     ) -> AsyncIterator[tuple[str, list[Any], bytes | None, str]]:
         """Like ``stream``, as stored: (object id, row, Merkle leaf or None, type)."""
+        async for rows, digests, found_type in self.row_blocks(
+            segment, type_name, after=after, before=before
+        ):
+            for row, digest in zip(rows, digests, strict=True):
+                yield row[0], row, digest, found_type
+
+    async def row_blocks(
+        self,
+        segment: str,
+        type_name: str,
+        *,
+        after: str | None = None,
+        before: str | None = None,
+    ) -> AsyncIterator[tuple[list[list[Any]], list[bytes | None], str]]:
+        """``rows`` a chunk at a time: (rows, their Merkle leaves or Nones, type). A pass
+        over a whole manifest pays per chunk rather than per entry."""
         headers = await self.headers(segment, type_name)
         wanted = [
             h
@@ -229,14 +247,18 @@ class ChunkStore:
                 chunk = loaded.pop(header.id, None)
                 if chunk is None:
                     continue
-                digests = chunk.digests()
-                for index, row in enumerate(chunk.rows()):
-                    object_id = row[0]
-                    if after is not None and object_id <= after:
-                        continue
-                    if before is not None and object_id >= before:
-                        return
-                    yield object_id, row, digests[index] if digests else None, chunk.type
+                rows = chunk.rows()
+                stored = chunk.digests()
+                digests: list[bytes | None] = list(stored) if stored else [None] * len(rows)
+                first, end = 0, len(rows)
+                if after is not None:
+                    first = bisect.bisect_right(rows, after, key=_ROW_ID)
+                if before is not None:
+                    end = bisect.bisect_left(rows, before, lo=first, key=_ROW_ID)
+                if first < end:
+                    if first > 0 or end < len(rows):
+                        rows, digests = rows[first:end], digests[first:end]
+                    yield rows, digests, chunk.type
 
     async def lookup(
         self, segment: str, type_name: str, object_ids: Iterable[str]

@@ -152,12 +152,14 @@ def leaf_bytes(
 ) -> bytes:
     """``canonical_json([type, id, version, deleted, display name, links])``: what an
     entry contributes to the Merkle tree, written by orjson when it writes the same."""
-    value = [type_name, object_id, version, deleted, display_name, dict(sorted(links.items()))]
-    if all(name.isascii() for name in links):
+    value = [type_name, object_id, version, deleted, display_name, links]
+    # orjson sorts ASCII keys in RFC 8785 order itself; anything else is the reference's
+    if type(links) is dict and all(name.isascii() for name in links):
         try:
             return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
         except orjson.JSONEncodeError:
             pass
+    value[5] = dict(links)
     return canonical_json(value)
 
 

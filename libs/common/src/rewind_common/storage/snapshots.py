@@ -10,6 +10,7 @@ snapshot is never presented as a complete one (retention removes the orphans).
 
 from __future__ import annotations
 
+import bisect
 import json
 import time
 from collections.abc import AsyncGenerator, Callable, Iterable, Sequence
@@ -24,9 +25,14 @@ from rewind_common.domain.retention import SnapshotAge
 from rewind_common.errors import NotFound
 from rewind_common.storage.chunks import ChunkStore
 from rewind_common.storage.inserts import insert_ignoring_duplicates
-from rewind_common.storage.manifest import ManifestEntry, Segment, segments_for_type
+from rewind_common.storage.manifest import (
+    CHUNK_ENTRIES,
+    ManifestEntry,
+    Segment,
+    segments_for_type,
+)
 from rewind_common.storage.memo import ExpiringMemo
-from rewind_common.storage.merge import merge, ranked, ranked_rows
+from rewind_common.storage.merge import merge, overlay, ranked, ranked_rows
 from rewind_common.storage.mongo import (
     Collection,
     Document,
@@ -51,7 +57,8 @@ STAGING_COLLECTION = Collection.MANIFEST_STAGING.value
 #: is what retention keeps while a snapshot using the segment remains.
 SEGMENTS_COLLECTION = Collection.MANIFEST_SEGMENTS.value
 
-#: Entries of a chain's newer segments merged in memory by ``iterate_rows``.
+#: Entries of a chain's newer segments laid over its oldest one in memory by
+#: ``iterate_row_blocks``.
 _OVERRIDES_IN_MEMORY = 200_000
 
 __all__ = [
@@ -298,67 +305,72 @@ class SnapshotStore:
                 continue
             yield entry
 
-    async def iterate_rows(
+    async def iterate_row_blocks(
         self,
         chain: list[Segment],
         type_name: str,
         *,
         after: str | None = None,
-    ) -> AsyncGenerator[tuple[list[Any], bytes | None], None]:
-        """``iterate_type`` without building entries: each live entry's stored row and
-        Merkle leaf (None when its chunk has none), for passes over whole manifests.
+    ) -> AsyncGenerator[tuple[list[list[Any]], list[bytes | None]], None]:
+        """``iterate_type`` without building entries, a block at a time: the live
+        entries' stored rows and their Merkle leaves (None where a chunk has none), for
+        passes over whole manifests.
 
         The newer segments of a chain are small (what changed), its oldest one holds
-        the type whole: when the newer ones are few enough they are read first and
-        merged into the oldest one's stream, which costs far less per entry than a
-        merge of every stream."""
+        the type whole: when the newer ones are few enough they are read first and laid
+        over the oldest one's chunks, which costs far less per entry than a merge of
+        every stream."""
         segments = segments_for_type(chain, type_name)
         newer, oldest = segments[:-1], segments[-1]
         counts = [await self.chunks.count(segment.id, type_name) for segment in newer]
         if sum(counts) > _OVERRIDES_IN_MEMORY:
-            async for item in self._merged_rows(segments, type_name, after):
-                yield item
+            async for block in self._merged_row_blocks(segments, type_name, after):
+                yield block
             return
         overrides: dict[str, tuple[list[Any], bytes | None]] = {}
         for segment in reversed(newer):  # oldest first: newer segments overwrite
-            async for object_id, row, digest, _ in self.chunks.rows(
+            async for rows, digests, _ in self.chunks.row_blocks(
                 segment.id, type_name, after=after
             ):
-                overrides[object_id] = (row, digest)
+                for row, digest in zip(rows, digests, strict=True):
+                    overrides[row[0]] = (row, digest)
         pending = sorted(overrides)
         index = 0
-        async for object_id, row, digest, _ in self.chunks.rows(oldest.id, type_name, after=after):
-            while index < len(pending) and pending[index] < object_id:
-                found = overrides[pending[index]]
-                index += 1
-                if found[0][1] is not None:
-                    yield found
-            if index < len(pending) and pending[index] == object_id:
-                row, digest = overrides[pending[index]]
-                index += 1
-            if row[1] is not None:
-                yield row, digest
-        for object_id in pending[index:]:
-            found = overrides[object_id]
-            if found[0][1] is not None:
-                yield found
+        async for rows, digests, _ in self.chunks.row_blocks(oldest.id, type_name, after=after):
+            # what the newer segments hold up to this chunk's last id goes into it
+            end = bisect.bisect_right(pending, rows[-1][0], lo=index)
+            block = overlay(rows, digests, overrides, pending[index:end])
+            index = end
+            if block[0]:
+                yield block
+        if index < len(pending):
+            block = overlay([], [], overrides, pending[index:])
+            if block[0]:
+                yield block
 
-    async def _merged_rows(
+    async def _merged_row_blocks(
         self, segments: list[Segment], type_name: str, after: str | None
-    ) -> AsyncGenerator[tuple[list[Any], bytes | None], None]:
+    ) -> AsyncGenerator[tuple[list[list[Any]], list[bytes | None]], None]:
         streams = [
             ranked_rows(self.chunks.rows(segment.id, type_name, after=after), rank)
             for rank, segment in enumerate(segments)
         ]
         previous: str | None = None
-        async for object_id, _rank, item in merge(streams):
+        rows: list[list[Any]] = []
+        digests: list[bytes | None] = []
+        async for object_id, _rank, (row, digest) in merge(streams):
             if object_id == previous:
                 continue
             previous = object_id
-            row, digest = item
             if row[1] is None:
                 continue  # a tombstone
-            yield row, digest
+            rows.append(row)
+            digests.append(digest)
+            if len(rows) >= CHUNK_ENTRIES:
+                yield rows, digests
+                rows, digests = [], []
+        if rows:
+            yield rows, digests
 
     async def get_entries(
         self,

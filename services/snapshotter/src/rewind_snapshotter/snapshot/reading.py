@@ -19,6 +19,7 @@ A 403 makes the type unread: the snapshot completes with a warning naming it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -53,7 +54,7 @@ from rewind_snapshotter.snapshot.state import (
 
 log = logging.getLogger(__name__)
 
-#: Types read at the same time.
+#: Types read whole at the same time.
 TYPE_CONCURRENCY = 4
 _PROGRESS_INTERVAL = 1.0
 
@@ -88,10 +89,13 @@ class ReadPhase:
             (p for p in self._state.types.values() if p.stage not in (DONE, UNREAD)),
             key=_longest_first,
         )
-        semaphore = asyncio.Semaphore(TYPE_CONCURRENCY)
+        whole_reads = asyncio.Semaphore(TYPE_CONCURRENCY)
 
         async def one(progress: TypeProgress) -> None:
-            async with semaphore:
+            # A whole read holds a slot: its batches are most of what the worker holds.
+            # A read of changes starts at once: it is short, and the Merkle pass, which
+            # goes in registry order, hashes the unchanged users while others are read.
+            async with whole_reads if progress.full else contextlib.nullcontext():
                 began = time.monotonic()
                 # every step stores at least one page, however short its time
                 if self._pages == 0 or not self._context.out_of_time():

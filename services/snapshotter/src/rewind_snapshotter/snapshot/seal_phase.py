@@ -10,6 +10,8 @@ the rows just written: the pass does not read them back.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import time
 from collections.abc import Awaitable, Callable
 
@@ -17,6 +19,7 @@ from rewind_common.jobs.runner import StepContext
 from rewind_common.registry import ALL_TYPES
 from rewind_common.storage.manifest import Segment
 from rewind_common.storage.snapshots import SnapshotStore
+from rewind_common.storage.staging import StagingRecord
 from rewind_snapshotter.manifest_pass import fold_sealed
 from rewind_snapshotter.snapshot.sealing import BucketSealer
 from rewind_snapshotter.snapshot.state import SnapshotState, TypeProgress
@@ -61,29 +64,51 @@ class SealPhase:
         buckets = await self._store.staging.buckets(
             state.snapshot_id, progress.name, progress.attempt
         )
-        for unit in seal_units(buckets, progress.read):
-            if unit[0] in progress.sealed_buckets:
-                continue
-            sealer = BucketSealer(
-                self._store,
-                tenant_id=self._tenant_id,
-                segment=state.snapshot_id,
-                base_chain=self._base_chain,
-                type_name=progress.name,
-                full=progress.full,
+        units = [
+            unit
+            for unit in seal_units(buckets, progress.read)
+            if unit[0] not in progress.sealed_buckets
+        ]
+
+        def read(unit: list[str]) -> asyncio.Task[list[StagingRecord]]:
+            return asyncio.create_task(
+                self._store.staging.records(
+                    state.snapshot_id, progress.name, progress.attempt, unit
+                )
             )
-            await sealer.seal(progress.attempt, unit)
-            if sealer.packs - set(state.packs):
-                state.packs = sorted(set(state.packs) | sealer.packs)
-            state.manifest_bytes += sealer.manifest_bytes
-            progress.new_versions += sealer.new_versions
-            progress.new_bytes += sealer.new_bytes
-            progress.sealed_buckets.extend(unit)
-            self._hash_while_sealing(progress, sealer)
-            if self._context.out_of_time():
-                await self._save()
-                return False
-            await self._maybe_save()
+
+        # The next unit's records are read while this one is sealed.
+        following = read(units[0]) if units else None
+        try:
+            for index, unit in enumerate(units):
+                assert following is not None
+                records = await following
+                following = read(units[index + 1]) if index + 1 < len(units) else None
+                sealer = BucketSealer(
+                    self._store,
+                    tenant_id=self._tenant_id,
+                    segment=state.snapshot_id,
+                    base_chain=self._base_chain,
+                    type_name=progress.name,
+                    full=progress.full,
+                )
+                await sealer.seal(records)
+                if sealer.packs - set(state.packs):
+                    state.packs = sorted(set(state.packs) | sealer.packs)
+                state.manifest_bytes += sealer.manifest_bytes
+                progress.new_versions += sealer.new_versions
+                progress.new_bytes += sealer.new_bytes
+                progress.sealed_buckets.extend(unit)
+                self._hash_while_sealing(progress, sealer)
+                if self._context.out_of_time():
+                    await self._save()
+                    return False
+                await self._maybe_save()
+        finally:
+            if following is not None and not following.done():
+                following.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await following
         progress.sealed = True
         await self._maybe_save()
         return True

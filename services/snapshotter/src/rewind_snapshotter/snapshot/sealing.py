@@ -95,11 +95,9 @@ class BucketSealer:
         self.new_versions = 0
         self.new_bytes = 0
 
-    async def seal(self, attempt: int, buckets: list[str]) -> int:
-        """Seal some buckets (adjacent ranges of ids); returns the entries written."""
-        records = await self._store.staging.records(
-            self._segment, self._type.name, attempt, buckets
-        )
+    async def seal(self, records: list[StagingRecord]) -> int:
+        """Seal the staging records of some buckets (adjacent ranges of ids), in reading
+        order; returns the entries written."""
         grouped = ordered_records(records)
         ids = sorted(grouped)
         needs_previous = not self._full or any("x" in r for r in records)
