@@ -121,6 +121,13 @@ async def test_segments_span_many_chunks_and_stream_in_id_order(
         for row in block
     ]
     assert resumed == ["u05", "u06", "u07", "u08", "u09"]
+    # a chain whose newer segments are too many to hold merges every stream instead
+    monkeypatch.setattr(snapshot_module, "_OVERRIDES_IN_MEMORY", 0)
+    merged = [block async for block in store.iterate_row_blocks(chain, "user")]
+    assert [row for block, _ in merged for row in block] == [
+        row for block, _ in blocks for row in block
+    ]
+    assert [digest for _, leaves in merged for digest in leaves] == digests
     found = await store.get_entries(chain, "user", ["u03", "u09"], include_tombstones=True)
     assert found["u03"].tombstone
     assert found["u09"].version == "v9"
