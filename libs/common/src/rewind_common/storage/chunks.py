@@ -204,10 +204,11 @@ class ChunkStore:
         before: str | None = None,
     ) -> AsyncIterator[ManifestEntry]:
         """Entries of a segment's type in id order, with ``after < id < before``."""
-        async for _, row, _digest, found_type in self.rows(
+        async for rows, _digests, found_type in self.row_blocks(
             segment, type_name, after=after, before=before
         ):
-            yield ManifestEntry.from_row(found_type, row)
+            for row in rows:
+                yield ManifestEntry.from_row(found_type, row)
 
     async def rows(
         self,
