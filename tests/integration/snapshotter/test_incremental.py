@@ -5,7 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from rewind_common.jobs.model import JobStatus
+from rewind_snapshotter.snapshot import records
 from tests.integration.snapshotter.support import (
     Harness,
     assert_matches_state,
@@ -61,6 +64,59 @@ async def test_one_percent_of_users_changed_stores_one_percent_of_versions(
     assert second.new_versions == 4
     assert second.stored_bytes < first.stored_bytes * 0.05
     await _matches(harness, second.id)
+
+
+@pytest.mark.parametrize("compared", ["as read", "at sealing"])
+async def test_content_changed_back_is_not_stored_again(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch, compared: str
+) -> None:
+    """An attribute overwritten and then put back, a member removed and added again (an
+    incident and its recovery): the last snapshot finds both in the chain's earlier
+    segments and references them where they are, whether pages are compared with the
+    previous snapshot as they are read or, scattered over its chunks, when sealed."""
+    if compared == "at sealing":
+        monkeypatch.setattr(records, "DEDUP_FETCH_LIMIT", -1)
+    emulator = harness.emulator
+    await emulator.generate(users=60, groups=3, membersPerGroup=5)
+    users = await _ids(harness, "user")
+    groups = await _ids(harness, "group")
+    state: dict[str, Any] = await emulator.state()
+    user = users[0]
+    title = next(b for b in state["types"]["user"]["active"] if b["id"] == user).get("jobTitle")
+    member = state["links"]["group"][groups[0]]["members"][0]
+    member_url = f"https://graph.microsoft.com/v1.0/directoryObjects/{member}"
+    policy = state["types"]["conditionalAccessPolicy"]["active"][0]
+    policy_path = f"/identity/conditionalAccess/policies/{policy['id']}"
+    _, first = await harness.snapshot()
+    assert first is not None
+
+    await emulator.graph_call("PATCH", f"/users/{user}", {"jobTitle": "Overwritten"})
+    await emulator.graph_call("DELETE", f"/groups/{groups[0]}/members/{member}/$ref")
+    await emulator.graph_call("PATCH", policy_path, {"displayName": "Overwritten"})
+    _, second = await harness.snapshot()
+    assert second is not None
+    assert second.new_versions == 2
+
+    await emulator.graph_call("PATCH", f"/users/{user}", {"jobTitle": title})
+    await emulator.graph_call("PATCH", policy_path, {"displayName": policy["displayName"]})
+    await emulator.graph_call(
+        "POST", f"/groups/{groups[0]}/members/$ref", {"@odata.id": member_url}
+    )
+    job, third = await harness.snapshot()
+
+    assert job.status is JobStatus.COMPLETED, job.error
+    assert third is not None
+    assert third.mode == "incremental"
+    assert third.new_versions == 0
+    assert third.manifest_root == first.manifest_root
+    original = await harness.store.get_entries(first.chain, "user", [user])
+    restored = await harness.store.get_entries(third.chain, "user", [user])
+    assert restored[user].version == original[user].version
+    assert restored[user].pack == original[user].pack
+    original_group = await harness.store.get_entries(first.chain, "group", [groups[0]])
+    restored_group = await harness.store.get_entries(third.chain, "group", [groups[0]])
+    assert restored_group[groups[0]].link_packs == original_group[groups[0]].link_packs
+    await _matches(harness, third.id)
 
 
 async def test_deletes_restores_purges_and_link_changes_are_captured(

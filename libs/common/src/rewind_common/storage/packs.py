@@ -26,7 +26,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import OrderedDict, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -74,6 +74,17 @@ class PackBuilder:
             self.large.setdefault(digest, ids)
         else:
             self.linksets.setdefault(digest, ids)
+
+    def reuse(self, stored: Mapping[str, str]) -> None:
+        """Leave out the hashes ``stored`` already names a pack for (content an earlier
+        snapshot stored): a version is stored once, however many snapshots hold it."""
+        for digest in stored:
+            self.versions.pop(digest, None)
+            self.linksets.pop(digest, None)
+            self.large.pop(digest, None)
+
+    def __contains__(self, digest: object) -> bool:
+        return digest in self.versions or digest in self.linksets or digest in self.large
 
     def __bool__(self) -> bool:
         return bool(self.versions or self.linksets or self.large)

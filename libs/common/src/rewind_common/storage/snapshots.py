@@ -13,7 +13,7 @@ from __future__ import annotations
 import bisect
 import json
 import time
-from collections.abc import AsyncGenerator, Callable, Iterable, Sequence
+from collections.abc import AsyncGenerator, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -395,6 +395,36 @@ class SnapshotStore:
                 if include_tombstones or not entry.tombstone:
                     found[object_id] = entry
                     self._remember(entry)
+        return found
+
+    async def earlier_packs(
+        self, chain: list[Segment], type_name: str, wanted: Mapping[str, set[str]]
+    ) -> dict[str, str]:
+        """Where the chain already stores content that objects are about to store again:
+        for each object id, the hashes (versions, link sets) wanted, found in any of its
+        entries in any segment of the chain, newest to oldest, and the pack each is in.
+
+        An object that changes and changes back (an attribute overwritten, then
+        recovered; a member removed, then added again) finds the version it had in an
+        older segment, so it is not stored twice. Costs a lookup of the ids in each
+        segment of the chain."""
+        pending = {object_id: set(hashes) for object_id, hashes in wanted.items() if hashes}
+        found: dict[str, str] = {}
+        for segment in reversed(chain):  # a type read whole each time is in every one
+            if not pending:
+                break
+            entries = await self.chunks.lookup(segment.id, type_name, pending)
+            for object_id, entry in entries.items():
+                hashes = pending[object_id]
+                if entry.version in hashes and entry.pack:
+                    found[entry.version] = entry.pack
+                    hashes.discard(entry.version)
+                for name, digest in entry.links.items():
+                    if digest in hashes and entry.link_packs.get(name):
+                        found[digest] = entry.link_packs[name]
+                        hashes.discard(digest)
+                if not hashes:
+                    del pending[object_id]
         return found
 
     def _remember(self, entry: ManifestEntry) -> None:

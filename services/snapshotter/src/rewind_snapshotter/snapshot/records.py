@@ -232,8 +232,11 @@ class PageWriter:
     async def store(self, batch: Batch) -> None:
         """Store a batch's pack, then its records (which name the pack)."""
         where: dict[str, str] = {}
+        if batch.builder and self._base_chain:
+            where = await self._stored_earlier(batch)
+            batch.builder.reuse(where)
         if batch.builder:
-            where = await self._store.packs.insert(batch.builder)
+            where = {**where, **await self._store.packs.insert(batch.builder)}
         for record in batch.records:
             if "p" in record and record["p"] is None:
                 record["p"] = where.get(record["v"])
@@ -249,6 +252,20 @@ class PageWriter:
         progress.read += sum(1 for record in batch.records if record["k"] == BODY)
         progress.new_versions += batch.builder.new_versions
         progress.new_bytes += batch.builder.new_bytes
+
+    async def _stored_earlier(self, batch: Batch) -> dict[str, str]:
+        """The packs of the batch's new content that the objects' earlier entries in
+        the chain already stored."""
+        builder = batch.builder
+        wanted: dict[str, set[str]] = {}
+        for record in batch.records:
+            hashes = wanted.setdefault(record["o"], set())
+            if record.get("v") in builder and record.get("p", 0) is None:
+                hashes.add(record["v"])
+            for spec in (record.get("L") or {}).values():
+                if spec.get("h") in builder and spec.get("p") is None:
+                    hashes.add(spec["h"])
+        return await self._store.earlier_packs(self._base_chain, self.object_type.name, wanted)
 
     async def flush(self) -> None:
         batch = self.detach()

@@ -119,6 +119,11 @@ class BucketSealer:
                 row = entry.to_row() if entry is not None else None
             if row is not None:
                 rows.append(row)
+        if builder and self._base_chain:
+            earlier = await self._stored_earlier(rows, builder)
+            builder.reuse(earlier)
+            for row in rows:
+                _place(row, earlier)
         if builder:
             where = await self._store.packs.insert(builder)
             self.new_versions += builder.new_versions
@@ -140,6 +145,22 @@ class BucketSealer:
             self.manifest_bytes += written.bytes
             self.rows, self.digests = rows, digests
         return len(rows)
+
+    async def _stored_earlier(self, rows: list[list[Any]], builder: PackBuilder) -> dict[str, str]:
+        """The packs of new content that the objects' earlier entries in the chain
+        already stored (see ``SnapshotStore.earlier_packs``)."""
+        wanted: dict[str, set[str]] = {}
+        for row in rows:
+            hashes = {row[1]} if not row[2] and row[1] in builder else set()
+            placed = row[6] or {}
+            hashes.update(
+                digest
+                for name, digest in (row[5] or {}).items()
+                if name not in placed and digest in builder
+            )
+            if hashes:
+                wanted[row[0]] = hashes
+        return await self._store.earlier_packs(self._base_chain, self._type.name, wanted)
 
     def _direct(self, object_id: str, records: list[StagingRecord]) -> list[Any] | None:
         """The stored row of an object read once, whole, with nothing to fold or fetch
