@@ -4,8 +4,10 @@ process, and a bare paging client as the baseline.
 
 The baseline reads what a snapshot reads, with the requests a snapshot sends (delta
 rounds with the same ``$select``, the recycle bin, owners of applications and service
-principals, app role assignments 20 service principals to a ``$batch``), over plain
-httpx and stdlib JSON, and keeps nothing.
+principals, app role assignments 20 service principals to a ``$batch``), and keeps
+nothing: through msgraph-sdk's request adapter and msgraph-core's default middleware
+(a bare msgraph-sdk paging client that skips the typed models), or over plain httpx.
+Both parse answers with stdlib JSON.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import json
 import sys
 import tempfile
 import time
@@ -20,16 +23,22 @@ import tracemalloc
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
+from urllib.parse import urlencode
 
 import httpx
 import redis.asyncio as aioredis
 from devstack.processes import ManagedProcess, free_port
 from devstack.servers import mongo_server, redis_server
 from kiota_abstractions.authentication import AnonymousAuthenticationProvider
+from kiota_abstractions.method import Method
+from kiota_abstractions.native_response_handler import NativeResponseHandler
+from kiota_abstractions.request_information import RequestInformation
+from kiota_http.middleware.options.response_handler_option import ResponseHandlerOption
 from msgraph.generated.users.delta.delta_request_builder import DeltaRequestBuilder
 from msgraph.graph_request_adapter import GraphRequestAdapter
 from msgraph.graph_service_client import GraphServiceClient
+from msgraph_core import GraphClientFactory
 
 from rewind_common.graph.client import GraphClient
 from rewind_common.ids import new_id
@@ -124,19 +133,73 @@ def emulator_call(servers: Servers, method: str, path: str, body: Any = None) ->
 # -- the baseline -------------------------------------------------------------------------
 
 
-async def bare_read(graph_url: str, concurrency: int = 8) -> int:
-    """Read everything a snapshot reads, keeping nothing; returns the objects read."""
+class _Reader(Protocol):
+    """How a baseline sends its requests: a GET of a URL and a POST of a JSON body,
+    each answered with the parsed JSON of a 2xx answer."""
+
+    async def get(self, url: str, params: dict[str, str] | None) -> Any: ...
+
+    async def post(self, url: str, body: Any) -> Any: ...
+
+
+class _HttpxReader:
+    """Plain httpx and stdlib JSON: the least a Python client can do per request."""
+
+    def __init__(self, client: httpx.AsyncClient) -> None:
+        self._client = client
+
+    async def get(self, url: str, params: dict[str, str] | None) -> Any:
+        return (await self._client.get(url, params=params)).raise_for_status().json()
+
+    async def post(self, url: str, body: Any) -> Any:
+        return (await self._client.post(url, json=body)).raise_for_status().json()
+
+
+class _SdkReader:
+    """msgraph-sdk's request adapter over msgraph-core's default middleware (retries,
+    redirects, parameter decoding, user agent, ...), answers as raw bytes parsed by
+    stdlib JSON: a bare msgraph-sdk paging client without the typed models (see
+    ``users_read`` for what those cost)."""
+
+    def __init__(self, client: httpx.AsyncClient, graph_url: str) -> None:
+        http = GraphClientFactory.create_with_default_middleware(client=client)
+        self._adapter = GraphRequestAdapter(AnonymousAuthenticationProvider(), client=http)
+        self._adapter.base_url = graph_url
+
+    async def _send(self, method: Method, url: str, body: Any = None) -> Any:
+        info = RequestInformation()
+        info.http_method = method
+        info.url = url
+        info.headers.try_add("Accept", "application/json")
+        if body is not None:
+            info.headers.try_add("Content-Type", "application/json")
+            info.content = json.dumps(body).encode("utf-8")
+        info.add_request_options([ResponseHandlerOption(NativeResponseHandler())])
+        answer: httpx.Response = await self._adapter.send_primitive_async(info, "bytes", {})
+        return answer.raise_for_status().json()
+
+    async def get(self, url: str, params: dict[str, str] | None) -> Any:
+        if params:
+            url += "?" + urlencode(params, safe="$(),'=")
+        return await self._send(Method.GET, url)
+
+    async def post(self, url: str, body: Any) -> Any:
+        return await self._send(Method.POST, url, body)
+
+
+async def bare_read(graph_url: str, concurrency: int = 8, *, through_sdk: bool = False) -> int:
+    """Read everything a snapshot reads, keeping nothing; returns the objects read.
+    ``through_sdk``: through msgraph-sdk's adapter and middleware, else plain httpx."""
     read = 0
     semaphore = asyncio.Semaphore(concurrency)
     async with httpx.AsyncClient(timeout=600) as client:
+        reader: _Reader = _SdkReader(client, graph_url) if through_sdk else _HttpxReader(client)
 
         async def pages(url: str, params: dict[str, str] | None) -> AsyncIterator[dict[str, Any]]:
             nonlocal read
             next_url: str | None = url
             while next_url:
-                answer = await client.get(next_url, params=params)
-                answer.raise_for_status()
-                body = answer.json()
+                body = await reader.get(next_url, params)
                 params = None
                 read += len(body.get("value", []))
                 yield body
@@ -148,14 +211,13 @@ async def bare_read(graph_url: str, concurrency: int = 8) -> int:
                     requests = [
                         {"id": str(i), "method": "GET", "url": u} for i, u in enumerate(chunk)
                     ]
-                    answer = await client.post(f"{graph_url}/$batch", json={"requests": requests})
-                    answer.raise_for_status()
+                    await reader.post(f"{graph_url}/$batch", {"requests": requests})
 
             await asyncio.gather(*(one(urls[i : i + 20]) for i in range(0, len(urls), 20)))
 
         for object_type in ALL_TYPES:
             if object_type.listing is Listing.SINGLETON:
-                (await client.get(graph_url + object_type.path)).raise_for_status()
+                await reader.get(graph_url + object_type.path, None)
                 read += 1
                 continue
             if object_type.listing is Listing.PER_PARENT:
