@@ -335,7 +335,7 @@ async def take_snapshot(
     )
     mongo = Mongo(servers.mongo_url, database)
     redis = aioredis.Redis.from_url(servers.redis_url)
-    store = SnapshotStore(mongo)
+    store = SnapshotStore(mongo, chunk_cache_bytes=settings.snapshot_chunk_cache_mb * 1024 * 1024)
     await store.ensure_indexes()
     jobs = JobRepository(mongo)
 

@@ -8,6 +8,8 @@ from typing import Any
 import pytest
 
 from rewind_common.jobs.model import JobStatus
+from rewind_common.storage.mongo import Collection
+from rewind_common.storage.snapshots import SnapshotStore
 from rewind_snapshotter.snapshot import records
 from tests.integration.snapshotter.support import (
     Harness,
@@ -117,6 +119,30 @@ async def test_content_changed_back_is_not_stored_again(
     restored_group = await harness.store.get_entries(third.chain, "group", [groups[0]])
     assert restored_group[groups[0]].link_packs == original_group[groups[0]].link_packs
     await _matches(harness, third.id)
+
+
+async def test_an_incremental_snapshot_reads_each_manifest_chunk_once(harness: Harness) -> None:
+    """It looks up the objects it read, looks them up again to seal them and hashes the
+    whole manifest: kept chunks are read from the server once, not three times."""
+    harness.store = SnapshotStore(harness.mongo, chunk_cache_bytes=48 * 1024 * 1024)
+    await harness.emulator.generate(users=1500, groups=3, membersPerGroup=5)
+    _, first = await harness.snapshot()
+    assert first is not None
+    users = await _ids(harness, "user")
+    for user_id in users[::100]:  # spread over every chunk of users
+        await harness.emulator.graph_call("PATCH", f"/users/{user_id}", {"jobTitle": "Moved"})
+    fetched = harness.store.chunks.fetched
+
+    _, second = await harness.snapshot()
+
+    assert second is not None
+    assert second.mode == "incremental"
+    assert second.new_versions == 15
+    chunks = await harness.mongo.collection(Collection.MANIFEST).count_documents(
+        {"seg": {"$in": [first.id, second.id]}}
+    )
+    assert harness.store.chunks.fetched - fetched <= chunks
+    await _matches(harness, second.id)
 
 
 async def test_deletes_restores_purges_and_link_changes_are_captured(

@@ -33,7 +33,8 @@ from rewind_snapshotter.verify import VerifyHandler
 
 def _factory(build: Callable[[WorkerContext, SnapshotStore], JobHandler]) -> HandlerFactory:
     async def factory(context: WorkerContext, payload: dict[str, Any]) -> JobHandler:
-        return build(context, SnapshotStore(context.mongo))
+        cache = context.settings.snapshot_chunk_cache_mb * 1024 * 1024
+        return build(context, SnapshotStore(context.mongo, chunk_cache_bytes=cache))
 
     return factory
 

@@ -36,12 +36,10 @@ _ROW_ID = itemgetter(0)
 #: Up to this many ids, a lookup finds its rows in a chunk's JSON instead of decoding
 #: every row of it.
 _FIND_ONE_BY_ONE = 40
-#: Bytes of chunks kept for lookups, as stored. An incremental snapshot looks up the
-#: objects it read (to compare their links), looks them up again when it seals them,
-#: then hashes the whole manifest: with churn spread over a type, each pass touches
-#: every chunk of it, and a type of 100,000 users is about 25 MB of chunks. Streams keep
-#: nothing they read, so a pass over a larger tenant holds this much and no more.
-_CACHED_BYTES = 48 * 1024 * 1024
+#: Bytes of chunks a store keeps for lookups, as stored, unless told otherwise: about 30
+#: chunks of users. Streams keep nothing they read, so memory stays flat however large
+#: the tenant (see ``ChunkStore`` for when more is worth it).
+DEFAULT_CACHE_BYTES = 4 * 1024 * 1024
 
 
 class ChunksWritten(NamedTuple):
@@ -114,8 +112,19 @@ def chunk_id(segment: str, type_name: str, first: str) -> str:
 
 
 class ChunkStore:
-    def __init__(self, manifest: AsyncCollection[Document]) -> None:
+    """Manifest chunks: written sorted, read by id range or looked up by object id.
+
+    Chunks are immutable, so a store keeps those its lookups read, up to
+    ``cache_bytes``. An incremental snapshot looks up the objects it read (to compare
+    their links), looks them up again when it seals them, then hashes the whole
+    manifest: with churn spread over a type, each pass touches every chunk of it, and
+    the chunks of 100,000 users take about 25 MB. Kept, they are read once."""
+
+    def __init__(
+        self, manifest: AsyncCollection[Document], *, cache_bytes: int = DEFAULT_CACHE_BYTES
+    ) -> None:
         self._manifest = manifest
+        self._cache_bytes = cache_bytes
         self._headers: dict[tuple[str, str], list[ChunkHeader]] = {}
         self._chunks: OrderedDict[str, _Loaded] = OrderedDict()
         self._cached_bytes = 0
@@ -211,7 +220,7 @@ class ChunkStore:
             return
         self._chunks[identifier] = loaded
         self._cached_bytes += loaded.size
-        while self._cached_bytes > _CACHED_BYTES and len(self._chunks) > 1:
+        while self._cached_bytes > self._cache_bytes and self._chunks:
             _, dropped = self._chunks.popitem(last=False)
             self._cached_bytes -= dropped.size
 

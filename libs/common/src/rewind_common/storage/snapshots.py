@@ -23,7 +23,7 @@ from pymongo.errors import DuplicateKeyError, PyMongoError
 
 from rewind_common.domain.retention import SnapshotAge
 from rewind_common.errors import NotFound
-from rewind_common.storage.chunks import ChunkStore
+from rewind_common.storage.chunks import DEFAULT_CACHE_BYTES, ChunkStore
 from rewind_common.storage.inserts import insert_ignoring_duplicates
 from rewind_common.storage.manifest import (
     CHUNK_ENTRIES,
@@ -95,6 +95,7 @@ class SnapshotStore:
         *,
         cache_seconds: float = 0.0,
         clock: Callable[[], float] = time.monotonic,
+        chunk_cache_bytes: int = DEFAULT_CACHE_BYTES,
     ) -> None:
         self.mongo = mongo
         self._records: ExpiringMemo[str, SnapshotRecord] = ExpiringMemo(cache_seconds, clock=clock)
@@ -106,7 +107,9 @@ class SnapshotStore:
         self._linksets = mongo.collection(Collection.LINKSETS)
         self._holds = mongo.collection(Collection.LEGAL_HOLDS)
         self.packs = PackStore(self._versions, self._linksets)
-        self.chunks = ChunkStore(mongo.collection(Collection.MANIFEST))
+        self.chunks = ChunkStore(
+            mongo.collection(Collection.MANIFEST), cache_bytes=chunk_cache_bytes
+        )
         self.staging = StagingStore(mongo.db[STAGING_COLLECTION])
 
     async def ensure_indexes(self) -> None:
