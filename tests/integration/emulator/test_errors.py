@@ -91,6 +91,7 @@ async def test_read_only_properties(http: httpx.AsyncClient) -> None:
         ("/v1.0/users?$top=abc", 400, "BadRequest"),
         ("/v1.0/users?$select=noSuchProperty", 400, "Request_UnsupportedQuery"),
         ("/v1.0/users?$filter=startswith(displayName", 400, "BadRequest"),
+        ("/v1.0/users?$filter=%3B", 400, "BadRequest"),
         ("/v1.0/identity/conditionalAccess/policies?$select=nope", 400, "BadRequest"),
         ("/beta/users", 400, "BadRequest"),
     ],

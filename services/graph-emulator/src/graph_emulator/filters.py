@@ -262,8 +262,8 @@ class Filter:
 
 
 def parse_filter(text: str) -> Filter:
-    parser = _Parser(text)
     try:
+        parser = _Parser(text)  # tokenizing finds the first errors
         node = parser.parse()
     except FilterSyntaxError as exc:
         raise errors.GraphError(400, "BadRequest", f"Invalid filter clause: {exc}") from None
