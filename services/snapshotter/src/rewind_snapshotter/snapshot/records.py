@@ -259,12 +259,15 @@ class PageWriter:
         builder = batch.builder
         wanted: dict[str, set[str]] = {}
         for record in batch.records:
-            hashes = wanted.setdefault(record["o"], set())
-            if record.get("v") in builder and record.get("p", 0) is None:
-                hashes.add(record["v"])
-            for spec in (record.get("L") or {}).values():
-                if spec.get("h") in builder and spec.get("p") is None:
-                    hashes.add(spec["h"])
+            # "p": None marks content waiting for this batch's pack
+            hashes = {record["v"]} if "p" in record and record["p"] is None else set()
+            hashes.update(
+                spec["h"]
+                for spec in (record.get("L") or {}).values()
+                if spec.get("h") in builder and spec.get("p") is None
+            )
+            if hashes:
+                wanted.setdefault(record["o"], set()).update(hashes)
         return await self._store.earlier_packs(self._base_chain, self.object_type.name, wanted)
 
     async def flush(self) -> None:
