@@ -5,11 +5,11 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from rewind_common.storage.chunks import _Loaded
+from rewind_common.storage.chunks import LoadedChunk
 from rewind_common.storage.manifest import ManifestEntry, chunk_document
 
 
-def _chunk(names: list[str | None]) -> tuple[_Loaded, list[list[object]]]:
+def _chunk(names: list[str | None]) -> tuple[LoadedChunk, list[list[object]]]:
     entries = [
         ManifestEntry(
             type="user",
@@ -23,7 +23,7 @@ def _chunk(names: list[str | None]) -> tuple[_Loaded, list[list[object]]]:
     rows = [entry.to_row() for entry in entries]
     document = chunk_document("s1", "user", rows, [entry.leaf_digest() for entry in entries])
     document["e"] = bytes(document["e"])  # as the driver returns it
-    return _Loaded("user", document), rows
+    return LoadedChunk("user", document), rows
 
 
 def test_rows_are_found_whatever_their_display_names_hold() -> None:

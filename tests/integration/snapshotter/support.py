@@ -19,6 +19,7 @@ from rewind_common.jobs.runner import JobHandler, JobRunner
 from rewind_common.registry import get_type
 from rewind_common.settings import Settings, TenantConnection
 from rewind_common.storage.jobs import JobRepository
+from rewind_common.storage.manifest import chunk_stored_bytes
 from rewind_common.storage.mongo import Collection, Mongo
 from rewind_common.storage.snapshot_reader import SnapshotReader
 from rewind_common.storage.snapshots import SnapshotRecord, SnapshotStore
@@ -230,4 +231,4 @@ async def stored_cost(harness: Harness, snapshot_id: str) -> tuple[int, int]:
     chunks = (
         await harness.mongo.collection(Collection.MANIFEST).find({"seg": snapshot_id}).to_list()
     )
-    return versions, pack_bytes + sum(len(c["e"]) + len(c["lh"]) for c in chunks)
+    return versions, pack_bytes + sum(chunk_stored_bytes(c) for c in chunks)

@@ -192,6 +192,20 @@ async def test_deletes_restores_purges_and_link_changes_are_captured(
     assert second.deleted_counts.get("user") == 1
     assert second.counts["user"] == first.counts["user"]  # one purged, one created
 
+    # The incremental snapshot hashed and counted its manifest from the leaves and
+    # counts stored beside the unchanged entries: a full snapshot of the same tenant,
+    # which hashes every entry it writes, comes to the same, and verify (which rebuilds
+    # every leaf) agrees with the recorded root.
+    _, full = await harness.snapshot("full")
+    assert full is not None
+    assert full.mode == "full"
+    assert second.manifest_root == full.manifest_root
+    assert second.counts == full.counts
+    assert second.deleted_counts == full.deleted_counts
+    assert second.link_counts == full.link_counts
+    verified = await harness.verify(second.id)
+    assert verified.status is JobStatus.COMPLETED, verified.error
+
 
 async def test_an_expired_delta_link_reads_the_type_in_full(harness: Harness) -> None:
     await harness.emulator.generate()

@@ -19,7 +19,7 @@ from typing import Any, cast
 
 from rewind_common.domain.merkle import MerkleBuilder
 from rewind_common.registry import ALL_TYPES
-from rewind_common.storage.manifest import ManifestEntry, Segment
+from rewind_common.storage.manifest import ManifestEntry, RowCounts, Segment
 from rewind_common.storage.snapshots import SnapshotStore
 from rewind_snapshotter.snapshot.state import MerkleProgress
 
@@ -27,9 +27,6 @@ from rewind_snapshotter.snapshot.state import MerkleProgress
 BATCH = 2000
 
 BatchHook = Callable[[list[ManifestEntry]], Awaitable[None]]
-
-#: For each type, its links: (name, many-valued).
-_LINKS = {t.name: [(link.name, link.many) for link in t.links] for t in ALL_TYPES}
 
 
 class ResumableMerkle(MerkleBuilder):
@@ -46,6 +43,10 @@ class ResumableMerkle(MerkleBuilder):
     def add_leaf(self, digest: bytes) -> None:
         """``add`` for a leaf whose hash (``H(0x00 || data)``) is known."""
         self.add_leaves((digest,))
+
+    def add_leaf_blob(self, leaves: bytes) -> None:
+        """``add_leaf`` for each 32 bytes of ``leaves``, in order."""
+        self.add_leaves([leaves[i : i + 32] for i in range(0, len(leaves), 32)])
 
     def add_leaves(self, digests: Iterable[bytes]) -> None:
         """``add_leaf`` for each of ``digests``, in order."""
@@ -64,16 +65,17 @@ class ResumableMerkle(MerkleBuilder):
 
 def count_rows(progress: MerkleProgress, type_name: str, rows: list[list[Any]]) -> None:
     """Count entries (as their stored rows) into the snapshot's counts."""
-    progress.counts[type_name] = progress.counts.get(type_name, 0) + len(rows)
-    deleted = sum(1 for row in rows if row[3])
-    if deleted:
-        progress.deleted_counts[type_name] = progress.deleted_counts.get(type_name, 0) + deleted
+    _count(progress, type_name, RowCounts.of_rows(type_name, rows))
+
+
+def _count(progress: MerkleProgress, type_name: str, counts: RowCounts) -> None:
+    progress.counts[type_name] = progress.counts.get(type_name, 0) + counts.entries
+    if counts.deleted:
+        progress.deleted_counts[type_name] = (
+            progress.deleted_counts.get(type_name, 0) + counts.deleted
+        )
     link_counts = progress.link_counts
-    for name, many in _LINKS[type_name]:
-        if many:
-            size = sum((row[7] or {}).get(name, 0) for row in rows if len(row) > 7)
-        else:
-            size = sum(1 for row in rows if (row[5] or {}).get(name))
+    for name, size in counts.links.items():
         if size:
             link_counts[name] = link_counts.get(name, 0) + size
 
@@ -116,6 +118,12 @@ async def manifest_pass(
         type_name = types[progress.type_index]
         if ready is not None and not ready(type_name):
             return None
+        if on_batch is None and not recompute:
+            if not await _hash_leaf_blocks(store, chain, type_name, builder, progress, out_of_time):
+                return None
+            progress.type_index += 1
+            progress.after = None
+            continue
         stream = store.iterate_row_blocks(chain, type_name, after=progress.after)
         rows: list[list[Any]] = []
         digests: list[bytes | None] = []
@@ -134,6 +142,34 @@ async def manifest_pass(
         progress.type_index += 1
         progress.after = None
     return builder.root
+
+
+async def _hash_leaf_blocks(
+    store: SnapshotStore,
+    chain: list[Segment],
+    type_name: str,
+    builder: ResumableMerkle,
+    progress: MerkleProgress,
+    out_of_time: Callable[[], bool],
+) -> bool:
+    """A type's entries from their stored leaves and counts, without the entries
+    themselves; False when time ran out first."""
+    stream = store.iterate_leaf_blocks(chain, type_name, after=progress.after)
+    taken = 0
+    try:
+        async for block in stream:
+            builder.add_leaf_blob(bytes(block.leaves))
+            _count(progress, type_name, block.counts)
+            progress.after = block.ids[-1]
+            progress.stack, progress.count = builder.state(), builder.count
+            taken += len(block.ids)
+            if taken >= BATCH:
+                taken = 0
+                if out_of_time():
+                    return False
+    finally:
+        await stream.aclose()
+    return True
 
 
 async def _done(

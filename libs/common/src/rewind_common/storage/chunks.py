@@ -25,9 +25,13 @@ from rewind_common.storage.inserts import insert_ignoring_duplicates
 from rewind_common.storage.manifest import (
     CHUNK_ENTRIES,
     ManifestEntry,
+    RowCounts,
+    chunk_counts,
     chunk_document,
+    chunk_ids,
     chunk_leaf_digests,
     chunk_rows,
+    chunk_stored_bytes,
 )
 from rewind_common.storage.mongo import Document, unavailable
 
@@ -58,27 +62,38 @@ class ChunkHeader:
 
 
 @dataclass(frozen=True)
-class _Loaded:
+class LoadedChunk:
     """A chunk as read, undecoded: its entries' rows and, when stored, their Merkle
-    leaves."""
+    leaves, ids and counts (see ``manifest.chunk_document``)."""
 
     type: str
     document: Document
 
     @property
     def size(self) -> int:
-        """Bytes the chunk holds (rows and leaves), what keeping it costs."""
-        return sum(
-            len(part)
-            for part in (self.document.get("e"), self.document.get("lh"))
-            if isinstance(part, bytes)
-        )
+        """Bytes the chunk holds, what keeping it costs."""
+        return chunk_stored_bytes(self.document)
+
+    @property
+    def last(self) -> str:
+        return str(self.document.get("hi") or self.document["o"])
 
     def rows(self) -> list[Any]:
         return chunk_rows(self.document)
 
     def digests(self) -> list[bytes] | None:
         return chunk_leaf_digests(self.document)
+
+    def leaves(self) -> bytes | None:
+        """The Merkle leaves of the entries, end to end (32 bytes each), when stored."""
+        packed = self.document.get("lh")
+        return bytes(packed) if isinstance(packed, bytes) else None
+
+    def ids(self) -> list[str] | None:
+        return chunk_ids(self.document)
+
+    def counts(self) -> RowCounts | None:
+        return chunk_counts(self.document)
 
     def find(self, object_ids: set[str]) -> list[Any]:
         """The rows of ``object_ids``, decoding only those when they are few.
@@ -126,7 +141,7 @@ class ChunkStore:
         self._manifest = manifest
         self._cache_bytes = cache_bytes
         self._headers: dict[tuple[str, str], list[ChunkHeader]] = {}
-        self._chunks: OrderedDict[str, _Loaded] = OrderedDict()
+        self._chunks: OrderedDict[str, LoadedChunk] = OrderedDict()
         self._cached_bytes = 0
         #: Chunks fetched from the server (not the cache): lookups count their cost.
         self.fetched = 0
@@ -155,7 +170,7 @@ class ChunkStore:
         for start in range(0, len(rows), size):
             part = rows[start : start + size]
             document = chunk_document(segment, type_name, part, digests[start : start + size])
-            stored_bytes += len(document["e"]) + len(document["lh"])
+            stored_bytes += chunk_stored_bytes(document)
             document["_id"] = chunk_id(segment, type_name, part[0][0])
             documents.append(document)
         self._headers.pop((segment, type_name), None)
@@ -191,8 +206,8 @@ class ChunkStore:
         self._headers[key] = headers
         return headers
 
-    async def _load(self, chunk_ids: Sequence[str], *, keep: bool = True) -> dict[str, _Loaded]:
-        found: dict[str, _Loaded] = {}
+    async def _load(self, chunk_ids: Sequence[str], *, keep: bool = True) -> dict[str, LoadedChunk]:
+        found: dict[str, LoadedChunk] = {}
         missing = []
         for identifier in chunk_ids:
             cached = self._chunks.get(identifier)
@@ -209,13 +224,13 @@ class ChunkStore:
                 raise unavailable(exc) from exc
             self.fetched += len(documents)
             for document in documents:
-                loaded = _Loaded(document["t"], document)
+                loaded = LoadedChunk(document["t"], document)
                 found[str(document["_id"])] = loaded
                 if keep:
                     self._keep(str(document["_id"]), loaded)
         return found
 
-    def _keep(self, identifier: str, loaded: _Loaded) -> None:
+    def _keep(self, identifier: str, loaded: LoadedChunk) -> None:
         if identifier in self._chunks:
             return
         self._chunks[identifier] = loaded
@@ -264,6 +279,30 @@ class ChunkStore:
     ) -> AsyncIterator[tuple[list[list[Any]], list[bytes | None], str]]:
         """``rows`` a chunk at a time: (rows, their Merkle leaves or Nones, type). A pass
         over a whole manifest pays per chunk rather than per entry."""
+        async for chunk in self.loaded(segment, type_name, after=after, before=before):
+            rows = chunk.rows()
+            stored = chunk.digests()
+            digests: list[bytes | None] = list(stored) if stored else [None] * len(rows)
+            first, end = 0, len(rows)
+            if after is not None:
+                first = bisect.bisect_right(rows, after, key=_ROW_ID)
+            if before is not None:
+                end = bisect.bisect_left(rows, before, lo=first, key=_ROW_ID)
+            if first < end:
+                if first > 0 or end < len(rows):
+                    rows, digests = rows[first:end], digests[first:end]
+                yield rows, digests, chunk.type
+
+    async def loaded(
+        self,
+        segment: str,
+        type_name: str,
+        *,
+        after: str | None = None,
+        before: str | None = None,
+    ) -> AsyncIterator[LoadedChunk]:
+        """The chunks of a segment's type holding ids in ``after < id < before``, in id
+        order, undecoded (trimming them to the range is the caller's)."""
         headers = await self.headers(segment, type_name)
         wanted = [
             h
@@ -275,20 +314,8 @@ class ChunkStore:
             loaded = await self._load([h.id for h in batch], keep=False)
             for header in batch:
                 chunk = loaded.pop(header.id, None)
-                if chunk is None:
-                    continue
-                rows = chunk.rows()
-                stored = chunk.digests()
-                digests: list[bytes | None] = list(stored) if stored else [None] * len(rows)
-                first, end = 0, len(rows)
-                if after is not None:
-                    first = bisect.bisect_right(rows, after, key=_ROW_ID)
-                if before is not None:
-                    end = bisect.bisect_left(rows, before, lo=first, key=_ROW_ID)
-                if first < end:
-                    if first > 0 or end < len(rows):
-                        rows, digests = rows[first:end], digests[first:end]
-                    yield rows, digests, chunk.type
+                if chunk is not None:
+                    yield chunk
 
     async def lookup(
         self, segment: str, type_name: str, object_ids: Iterable[str]

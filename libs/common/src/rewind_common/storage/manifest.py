@@ -27,12 +27,17 @@ import orjson
 from bson import Binary
 
 from rewind_common.domain.hashing import canonical_json
+from rewind_common.registry import ALL_TYPES
 
 #: Link values in a manifest entry: the hash of a stored link set (many-valued links) or
 #: the linked object's id (``manager``).
 LinkRefs = Mapping[str, str | None]
 
 CHUNK_ENTRIES = 500
+#: Separates the ids a chunk lists (``ids``); Graph's ids never hold one.
+_ID_SEPARATOR = "\n"
+#: For each type, its links as (name, many-valued).
+_LINKS = {t.name: tuple((link.name, link.many) for link in t.links) for t in ALL_TYPES}
 
 
 @dataclass(frozen=True)
@@ -128,10 +133,14 @@ def chunk_document(
 ) -> dict[str, Any]:
     """A chunk of entries (as rows) sorted by object id; ``o`` (its first id) is its key.
     The rows are one JSON array in a binary field: the server stores it as it comes
-    instead of walking thousands of small nested values. ``lh`` holds each entry's
-    Merkle leaf, so a snapshot chained on this segment hashes its manifest without
-    rebuilding entries it did not change (verification recomputes them)."""
-    return {
+    instead of walking thousands of small nested values.
+
+    Beside the rows, what a pass over the whole manifest needs without decoding them:
+    ``lh`` holds each entry's Merkle leaf, ``ids`` the entries' ids and ``st`` what they
+    add to the snapshot's counts, so a snapshot chained on this segment hashes and
+    counts its manifest without rebuilding the entries it did not change (verification
+    recomputes them)."""
+    document: dict[str, Any] = {
         "seg": segment,
         "t": type_name,
         "o": rows[0][0],
@@ -140,6 +149,77 @@ def chunk_document(
         "e": Binary(orjson.dumps(rows)),
         "lh": Binary(b"".join(digests)),
     }
+    ids = [str(row[0]) for row in rows]
+    # Tombstones (in segments of changes) are not entries of the manifest: such a chunk
+    # is only ever read row by row.
+    if not any(_ID_SEPARATOR in object_id for object_id in ids) and all(
+        row[1] is not None for row in rows
+    ):
+        document["ids"] = Binary(_ID_SEPARATOR.join(ids).encode("utf-8"))
+        document["st"] = RowCounts.of_rows(type_name, rows).to_document()
+    return document
+
+
+def chunk_stored_bytes(document: Mapping[str, Any]) -> int:
+    """Bytes a chunk stores (its rows, leaves and ids): what a manifest costs."""
+    return sum(len(part) for part in (document.get(name) for name in ("e", "lh", "ids")) if part)
+
+
+def chunk_ids(document: Mapping[str, Any]) -> list[str] | None:
+    """The ids of a chunk's entries, in order, when its writer listed them."""
+    packed = document.get("ids")
+    if not isinstance(packed, bytes):
+        return None
+    return bytes(packed).decode("utf-8").split(_ID_SEPARATOR)
+
+
+def chunk_counts(document: Mapping[str, Any]) -> RowCounts | None:
+    """What a chunk's entries add to the counts, when its writer stored it."""
+    stored = document.get("st")
+    if not isinstance(stored, Mapping):
+        return None
+    return RowCounts.from_document(int(document.get("n", 0)), stored)
+
+
+@dataclass
+class RowCounts:
+    """What entries add to a snapshot's counts: the entries, those in the recycle bin,
+    and per link the ids of many-valued links or the objects with a single-valued one."""
+
+    entries: int = 0
+    deleted: int = 0
+    links: dict[str, int] = field(default_factory=dict)
+
+    @classmethod
+    def of_rows(cls, type_name: str, rows: Sequence[Sequence[Any]]) -> RowCounts:
+        counts = cls(entries=len(rows), deleted=sum(1 for row in rows if row[3]))
+        for name, many in _LINKS.get(type_name, ()):
+            if many:
+                size = sum((row[7] or {}).get(name, 0) for row in rows if len(row) > 7)
+            else:
+                size = sum(1 for row in rows if (row[5] or {}).get(name))
+            if size:
+                counts.links[name] = size
+        return counts
+
+    def add(self, other: RowCounts, sign: int = 1) -> None:
+        """Add ``other`` (``sign=-1``: take it away)."""
+        self.entries += sign * other.entries
+        self.deleted += sign * other.deleted
+        for name, size in other.links.items():
+            total = self.links.get(name, 0) + sign * size
+            if total:
+                self.links[name] = total
+            else:
+                self.links.pop(name, None)
+
+    def to_document(self) -> dict[str, Any]:
+        return {"d": self.deleted, "l": dict(self.links)}
+
+    @classmethod
+    def from_document(cls, entries: int, document: Mapping[str, Any]) -> RowCounts:
+        links = {str(k): int(v) for k, v in dict(document.get("l") or {}).items()}
+        return cls(entries=entries, deleted=int(document.get("d", 0)), links=links)
 
 
 def leaf_bytes(

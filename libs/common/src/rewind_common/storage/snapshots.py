@@ -25,9 +25,11 @@ from rewind_common.domain.retention import SnapshotAge
 from rewind_common.errors import NotFound
 from rewind_common.storage.chunks import DEFAULT_CACHE_BYTES, ChunkStore
 from rewind_common.storage.inserts import insert_ignoring_duplicates
+from rewind_common.storage.leaf_blocks import LeafBlock, chunk_block, lay_over
 from rewind_common.storage.manifest import (
     CHUNK_ENTRIES,
     ManifestEntry,
+    RowCounts,
     Segment,
     segments_for_type,
 )
@@ -324,21 +326,14 @@ class SnapshotStore:
         over the oldest one's chunks, which costs far less per entry than a merge of
         every stream."""
         segments = segments_for_type(chain, type_name)
-        newer, oldest = segments[:-1], segments[-1]
-        counts = [await self.chunks.count(segment.id, type_name) for segment in newer]
-        if sum(counts) > _OVERRIDES_IN_MEMORY:
+        overrides = await self._overrides(segments, type_name, after)
+        if overrides is None:
             async for block in self._merged_row_blocks(segments, type_name, after):
                 yield block
             return
-        overrides: dict[str, tuple[list[Any], bytes | None]] = {}
-        for segment in reversed(newer):  # oldest first: newer segments overwrite
-            async for rows, digests, _ in self.chunks.row_blocks(
-                segment.id, type_name, after=after
-            ):
-                for row, digest in zip(rows, digests, strict=True):
-                    overrides[row[0]] = (row, digest)
         pending = sorted(overrides)
         index = 0
+        oldest = segments[-1]
         async for rows, digests, _ in self.chunks.row_blocks(oldest.id, type_name, after=after):
             # what the newer segments hold up to this chunk's last id goes into it
             end = bisect.bisect_right(pending, rows[-1][0], lo=index)
@@ -350,6 +345,55 @@ class SnapshotStore:
             block = overlay([], [], overrides, pending[index:])
             if block[0]:
                 yield block
+
+    async def iterate_leaf_blocks(
+        self,
+        chain: list[Segment],
+        type_name: str,
+        *,
+        after: str | None = None,
+    ) -> AsyncGenerator[LeafBlock, None]:
+        """``iterate_row_blocks`` for a pass that needs only ids, Merkle leaves and
+        counts: unchanged chunks are not decoded (see ``storage.leaf_blocks``)."""
+        segments = segments_for_type(chain, type_name)
+        overrides = await self._overrides(segments, type_name, after)
+        if overrides is None:
+            async for rows, digests in self._merged_row_blocks(segments, type_name, after):
+                yield LeafBlock.of_rows(type_name, rows, digests)
+            return
+        pending = sorted(overrides)
+        index = 0
+        async for chunk in self.chunks.loaded(segments[-1].id, type_name, after=after):
+            block = chunk_block(chunk, after)
+            # what the newer segments hold up to this chunk's last id goes into it
+            end = bisect.bisect_right(pending, chunk.last, lo=index)
+            lay_over(block, chunk, overrides, pending[index:end])
+            index = end
+            if block.ids:
+                yield block
+        if index < len(pending):
+            block = LeafBlock(type_name, [], bytearray(), RowCounts())
+            lay_over(block, None, overrides, pending[index:])
+            if block.ids:
+                yield block
+
+    async def _overrides(
+        self, segments: list[Segment], type_name: str, after: str | None
+    ) -> dict[str, tuple[list[Any], bytes | None]] | None:
+        """The rows (and leaves) of a type's newer segments, newest winning, laid over
+        its oldest one; None when they are too many to hold."""
+        newer = segments[:-1]
+        counts = [await self.chunks.count(segment.id, type_name) for segment in newer]
+        if sum(counts) > _OVERRIDES_IN_MEMORY:
+            return None
+        overrides: dict[str, tuple[list[Any], bytes | None]] = {}
+        for segment in reversed(newer):  # oldest first: newer segments overwrite
+            async for rows, digests, _ in self.chunks.row_blocks(
+                segment.id, type_name, after=after
+            ):
+                for row, digest in zip(rows, digests, strict=True):
+                    overrides[row[0]] = (row, digest)
+        return overrides
 
     async def _merged_row_blocks(
         self, segments: list[Segment], type_name: str, after: str | None
