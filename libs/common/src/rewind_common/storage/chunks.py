@@ -317,10 +317,10 @@ class ChunkStore:
                 if chunk is not None:
                     yield chunk
 
-    async def lookup(
+    async def _by_chunk(
         self, segment: str, type_name: str, object_ids: Iterable[str]
-    ) -> dict[str, ManifestEntry]:
-        """Entries (tombstones included) of the ids this segment holds."""
+    ) -> dict[str, set[str]]:
+        """The ids of ``object_ids`` each chunk of the segment's type may hold."""
         headers = await self.headers(segment, type_name)
         if not headers:
             return {}
@@ -331,6 +331,18 @@ class ChunkStore:
             if index < 0 or headers[index].last < object_id:
                 continue
             by_chunk.setdefault(headers[index].id, set()).add(object_id)
+        return by_chunk
+
+    async def fetches_for(self, segment: str, type_name: str, object_ids: Iterable[str]) -> int:
+        """How many chunks a ``lookup`` of these ids would fetch (those not kept)."""
+        by_chunk = await self._by_chunk(segment, type_name, object_ids)
+        return sum(1 for identifier in by_chunk if identifier not in self._chunks)
+
+    async def lookup(
+        self, segment: str, type_name: str, object_ids: Iterable[str]
+    ) -> dict[str, ManifestEntry]:
+        """Entries (tombstones included) of the ids this segment holds."""
+        by_chunk = await self._by_chunk(segment, type_name, object_ids)
         loaded = await self._load(sorted(by_chunk))
         found: dict[str, ManifestEntry] = {}
         for identifier, ids in by_chunk.items():

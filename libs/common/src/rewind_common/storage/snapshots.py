@@ -444,6 +444,16 @@ class SnapshotStore:
                     self._remember(entry)
         return found
 
+    async def fetches_for(
+        self, chain: list[Segment], type_name: str, object_ids: Sequence[str]
+    ) -> int:
+        """At most how many manifest chunks ``get_entries`` of these ids would fetch from
+        the server (what the chunk cache does not hold)."""
+        total = 0
+        for segment in segments_for_type(chain, type_name):
+            total += await self.chunks.fetches_for(segment.id, type_name, object_ids)
+        return total
+
     async def earlier_packs(
         self, chain: list[Segment], type_name: str, wanted: Mapping[str, set[str]]
     ) -> dict[str, str]:

@@ -194,12 +194,13 @@ class PageWriter:
         self._previous = {}
         if not self._base_chain or not self.progress.dedup:
             return
-        before = self._store.chunks.fetched
-        self._previous = await self._store.get_entries(
-            self._base_chain, self.object_type.name, list(object_ids)
-        )
-        if self._store.chunks.fetched - before > DEDUP_FETCH_LIMIT:
+        wanted = list(object_ids)
+        name = self.object_type.name
+        # Counted before fetching: a page whose ids are scattered fetches nothing.
+        if await self._store.fetches_for(self._base_chain, name, wanted) > DEDUP_FETCH_LIMIT:
             self.progress.dedup = False
+            return
+        self._previous = await self._store.get_entries(self._base_chain, name, wanted)
 
     def _gather(self, records: list[StagingRecord]) -> None:
         """Keep a page's records for the next flush; its new link sets go to the pack
