@@ -133,6 +133,45 @@ async def test_segments_span_many_chunks_and_stream_in_id_order(
     assert found["u09"].version == "v9"
 
 
+async def test_leaf_blocks_agree_with_the_rows_and_lookups_count_their_fetches_first(
+    mongo: Mongo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(chunks_module, "CHUNK_ENTRIES", 3)
+    monkeypatch.setattr(manifest_module, "CHUNK_ENTRIES", 3)
+    store = SnapshotStore(mongo, chunk_cache_bytes=0)
+    base = Segment("s1", frozenset({"user"}))
+    await store.put_entries("s1", [_entry("user", f"u{i:02d}", f"v{i}") for i in range(10)])
+    changes = Segment("s2", frozenset())
+    await store.put_entries(
+        "s2",
+        [_entry("user", "u03", None), _entry("user", "u05", "w5"), _entry("user", "u10", "v10")],
+    )
+    chain = [base, changes]
+
+    async def leaves(after: str | None = None) -> tuple[list[str], bytes]:
+        blocks = [b async for b in store.iterate_leaf_blocks(chain, "user", after=after)]
+        return [i for b in blocks for i in b.ids], b"".join(bytes(b.leaves) for b in blocks)
+
+    async def row_leaves(after: str | None = None) -> tuple[list[str], bytes]:
+        blocks = [b async for b in store.iterate_row_blocks(chain, "user", after=after)]
+        ids = [row[0] for rows, _ in blocks for row in rows]
+        return ids, b"".join(d or b"" for _, digests in blocks for d in digests)
+
+    ids, blob = await leaves()
+    assert ids == [f"u{i:02d}" for i in range(11) if i != 3]
+    assert (ids, blob) == await row_leaves()
+    assert await leaves(after="u04") == await row_leaves(after="u04")
+    counts = [b.counts.entries async for b in store.iterate_leaf_blocks(chain, "user")]
+    assert sum(counts) == len(ids)
+    monkeypatch.setattr(snapshot_module, "_OVERRIDES_IN_MEMORY", 0)
+    assert await leaves() == (ids, blob)
+
+    # what a lookup would fetch is known before it fetches: u00 and u01 share a chunk
+    fetched = store.chunks.fetched
+    assert await store.fetches_for(chain, "user", ["u00", "u01", "u07"]) == 3
+    assert store.chunks.fetched == fetched
+
+
 async def test_packs_are_read_by_reference_and_by_hash(mongo: Mongo) -> None:
     store = SnapshotStore(mongo)
     builder = PackBuilder("snap-1", "group", tenant_id="t1")
