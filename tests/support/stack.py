@@ -58,10 +58,16 @@ def running_stack(
             running.start_worker(worker)
         yield running
     finally:
+        # What the workers were doing before they were stopped (shown for a failed test);
+        # their shutdown would fill a tail read afterwards.
+        tails = {
+            name: process.tail(80)
+            for name, process in running.processes.items()
+            if name in workers and process.log_path.exists()
+        }
         running.stop()
-        for name, process in running.processes.items():
-            if name in workers and process.log_path.exists():
-                print(f"--- {name} log ---\n{process.tail(30)}")
+        for name, tail in tails.items():
+            print(f"--- {name} log ---\n{tail}")
 
         async def drop() -> None:
             mongo = Mongo(mongo_url, database)
