@@ -77,11 +77,7 @@ def lay_over(
     takes the entry out. The counts follow, from the rows replaced (decoded from the
     chunk, only those) and the rows laid."""
     ids, leaves, counts = block.ids, block.leaves, block.counts
-    replaced = [
-        object_id
-        for object_id in override_ids
-        if (at := bisect.bisect_left(ids, object_id)) < len(ids) and ids[at] == object_id
-    ]
+    replaced = sorted(set(ids).intersection(override_ids))
     old_rows = _rows_of(chunk, replaced) if replaced else {}
     for object_id in override_ids:
         row, digest = overrides[object_id]
