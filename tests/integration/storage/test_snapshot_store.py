@@ -207,6 +207,24 @@ async def test_staging_keeps_reading_order_and_splits_big_writes_by_bucket(mongo
     assert all(r["o"].startswith("a") for r in bucket_a)
 
 
+async def test_staging_splits_a_bucket_too_big_for_one_document_and_reads_it_back_whole(
+    mongo: Mongo,
+) -> None:
+    store = SnapshotStore(mongo)
+    await store.ensure_indexes()
+    # bodies waiting for sealing ("x"): 6 MB of records, more than a staging document
+    # may hold
+    waiting = [{"o": f"a{i:03d}", "k": "b", "x": f"{i:03d}" * 20_000} for i in range(50)]
+    waiting.insert(25, {"o": "b1", "k": "g"})
+    await store.staging.write("s1", "user", 0, 0, waiting * 2)
+    documents = await mongo.collection(Collection.MANIFEST_STAGING).find({"seg": "s1"}).to_list()
+    assert len(documents) == 2, "the write is split in parts"
+    assert all(len(bytes(d["e"])) < 4_100_000 for d in documents)
+    bucket_a = await store.staging.records("s1", "user", 0, ["a"])
+    assert [r["o"] for r in bucket_a] == [r["o"] for r in waiting * 2 if r["o"] != "b1"]
+    assert bucket_a[49]["x"] == "049" * 20_000
+
+
 async def test_the_api_reads_a_snapshot_record_once_a_while_and_holds_it_changes_at_once(
     mongo: Mongo,
 ) -> None:

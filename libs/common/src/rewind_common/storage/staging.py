@@ -82,7 +82,7 @@ class StagingStore:
         stamp = time.time_ns()
         for name, buckets, group in groups:
             base = staging_id(segment, type_name, attempt, revision, stamp, name)
-            for part, chunk in enumerate(_split(group)):
+            for part, encoded in enumerate(_split([orjson.dumps(record) for record in group])):
                 documents.append(
                     {
                         "_id": base if part == 0 else f"{base}|{part}",
@@ -91,7 +91,7 @@ class StagingStore:
                         "a": attempt,
                         "r": revision,
                         "b": buckets,
-                        "e": Binary(orjson.dumps(chunk)),
+                        "e": Binary(b"[" + b",".join(encoded) + b"]"),
                     }
                 )
         try:
@@ -144,17 +144,17 @@ class StagingStore:
             raise unavailable(exc) from exc
 
 
-def _split(records: list[StagingRecord]) -> list[list[StagingRecord]]:
-    """Keep each staging document well under MongoDB's 16 MB limit."""
-    parts: list[list[StagingRecord]] = [[]]
+def _split(encoded: list[bytes]) -> list[list[bytes]]:
+    """Keep each staging document (its records' JSON, encoded once) well under
+    MongoDB's 16 MB limit."""
+    parts: list[list[bytes]] = [[]]
     size = 0
-    for record in records:
-        estimate = len(orjson.dumps(record)) if ("x" in record or "L" in record) else 200
-        if parts[-1] and size + estimate > _DOCUMENT_BYTES:
+    for record in encoded:
+        if parts[-1] and size + len(record) > _DOCUMENT_BYTES:
             parts.append([])
             size = 0
         parts[-1].append(record)
-        size += estimate
+        size += len(record) + 1
     return parts
 
 
