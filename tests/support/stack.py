@@ -136,12 +136,14 @@ class Clients:
 
     def wait(self, job_id: str, timeout: float = 180) -> dict[str, Any]:
         deadline = time.monotonic() + timeout
+        job: dict[str, Any] = {}
         while time.monotonic() < deadline:
             job = self.job(job_id)
             if job["status"] in TERMINAL:
                 return job
             time.sleep(0.3)
-        raise TimeoutError(f"job {job_id} did not end")
+        # where it stands says which step hung (the workers' logs follow at teardown)
+        raise TimeoutError(f"job {job_id} did not end within {timeout:.0f}s: {job}")
 
     def snapshot(self) -> str:
         started = self.api.post(f"{self.tenant_path}/snapshots", json={})
