@@ -5,6 +5,8 @@ from __future__ import annotations
 import random
 import uuid
 
+import pytest
+
 from graph_emulator import paging
 from graph_emulator.ids import (
     assignment_id,
@@ -23,6 +25,27 @@ def test_tokens_round_trip_and_reject_tampering() -> None:
     assert paging.decode(token[:-2] + ("A" if token[-2] != "A" else "B") + token[-1]) is None
     assert paging.decode("not a token!") is None
     assert paging.decode("") is None
+
+
+def test_a_token_stays_as_short_as_graphs_whatever_the_query_it_continues(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    select = [f"property{index}" for index in range(60)]
+    ids = [str(uuid.uuid4()) for _ in range(50)]
+    state = {"k": "user", "e": "e627274b", "s": select, "f": ids, "l": str(uuid.uuid4())}
+    token = paging.encode(state)
+    # Graph's users delta tokens in Microsoft's examples are 60 to 160 characters
+    assert len(token) < 200
+    assert paging.decode(token) == state
+    assert paging.decode(paging.encode({"p": ["a", "b"]})) == {"p": ["a", "b"]}
+
+    # the lists a token names are kept for the newest tokens; an older one expires
+    monkeypatch.setattr(paging, "_LISTS_KEPT", 3)
+    paging.encode({"s": ["a", "b", "c", "d", "e"]})
+    assert paging.decode(token) == state, "used lately: kept"
+    paging.encode({"s": ["f", "g", "h", "i", "j"]})
+    paging.encode({"s": ["k", "l", "m", "n", "o"]})
+    assert paging.decode(token) is None
 
 
 def test_grant_id_is_graphs() -> None:
