@@ -122,6 +122,8 @@ class Stack:
             "REWIND_API_HOST": "127.0.0.1",
             "REWIND_API_PORT": str(self.api_port),
             "REWIND_API_URL": self.api_url,
+            # bound to the loopback address: the browsable docs may be open
+            "REWIND_API_PUBLIC_DOCS": "true",
             "REWIND_CELERY_VISIBILITY_TIMEOUT_SECONDS": str(self.config.visibility_timeout),
             "REWIND_JOB_STEP_SECONDS": str(self.config.step_seconds),
             "REWIND_LOG_FORMAT": "text",

@@ -1,4 +1,5 @@
-"""Every route but health and metrics needs a token, and the role the route declares."""
+"""Every route but health and metrics needs a token, and the role the route declares; the
+API's description too, unless the settings make it public."""
 
 from __future__ import annotations
 
@@ -9,7 +10,9 @@ import pytest
 from fastapi import FastAPI
 
 from rewind_api.state import AppState
+from rewind_common.settings import Settings
 from rewind_common.storage.tokens import Role
+from tests.integration.api.conftest import asgi_client, running_app
 from tests.integration.api.support import TENANT, bearer
 
 OPEN_PATHS = {"/healthz", "/readyz", "/metrics"}
@@ -77,6 +80,25 @@ async def test_the_required_role_passes_authentication(
             continue
         response = await client.request(method, path, headers=bearer(tokens[role]))
         assert response.status_code not in {401, 403}, f"{method} {path}: {response.text}"
+
+
+async def test_the_api_description_is_for_token_holders_unless_made_public(
+    settings: Settings, client: httpx.AsyncClient, tokens: dict[Role, str]
+) -> None:
+    refused = await client.get("/openapi.json")
+    assert refused.status_code == 401
+    assert refused.json()["error"]["code"] == "unauthenticated"
+    described = await client.get("/openapi.json", headers=bearer(tokens[Role.READER]))
+    assert described.status_code == 200
+    assert "/v1/tenants/{tenant}/snapshots" in described.json()["paths"]
+    assert (await client.get("/docs")).status_code == 404
+
+    public = settings.model_copy(update={"api_public_docs": True})
+    async with running_app(public) as app, asgi_client(app) as anyone:
+        assert (await anyone.get("/openapi.json")).json()["paths"] == described.json()["paths"]
+        docs = await anyone.get("/docs")
+        assert docs.status_code == 200
+        assert "/openapi.json" in docs.text
 
 
 @pytest.mark.parametrize(

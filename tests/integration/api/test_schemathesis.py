@@ -70,8 +70,10 @@ def fuzzed_api(mongo_url: str, redis_url: str) -> Iterator[tuple[str, str]]:
 
 @pytest.fixture(scope="module")
 def api_schema(fuzzed_api: tuple[str, str]) -> Any:
-    url, _ = fuzzed_api
-    return schemathesis.openapi.from_url(f"{url}/openapi.json")
+    url, token = fuzzed_api
+    return schemathesis.openapi.from_url(
+        f"{url}/openapi.json", headers={"Authorization": f"Bearer {token}"}
+    )
 
 
 def test_no_server_errors_and_every_answer_matches_the_schema(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 
 import pytest
@@ -170,6 +171,28 @@ async def test_leaf_blocks_agree_with_the_rows_and_lookups_count_their_fetches_f
     fetched = store.chunks.fetched
     assert await store.fetches_for(chain, "user", ["u00", "u01", "u07"]) == 3
     assert store.chunks.fetched == fetched
+
+
+async def test_chunks_warmed_while_a_read_goes_on_are_fetched_once_for_its_lookups(
+    mongo: Mongo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(chunks_module, "CHUNK_ENTRIES", 3)
+    monkeypatch.setattr(manifest_module, "CHUNK_ENTRIES", 3)
+    writer = SnapshotStore(mongo)
+    await writer.put_entries("s1", [_entry("user", f"u{i:02d}", f"v{i}") for i in range(12)])
+    chain = [Segment("s1", frozenset({"user"}))]
+    wanted = ["u01", "u04", "u05", "u10"]  # in three of the four chunks
+
+    store = SnapshotStore(mongo, chunk_cache_bytes=1024 * 1024)
+    await store.warm(chain, "user", wanted)  # returns before the chunks arrive
+    found = await store.get_entries(chain, "user", [*wanted, "u99"])
+    await store.warm(chain, "user", wanted)  # held already: nothing more to fetch
+    await asyncio.sleep(0.5)  # time for any fetch still under way to end
+
+    assert {i: e.version for i, e in found.items()} == {i: f"v{int(i[1:])}" for i in wanted}
+    assert store.chunks.fetched == 3
+    await store.get_entries(chain, "user", wanted)
+    assert store.chunks.fetched == 3
 
 
 async def test_packs_are_read_by_reference_and_by_hash(mongo: Mongo) -> None:

@@ -53,6 +53,31 @@ def test_leaves_added_hashed_and_resumed_build_the_same_root(leaves: list[bytes]
     assert resumed.root == reference.root == merkle_root(leaves)
 
 
+@given(
+    st.integers(min_value=0, max_value=300),
+    st.lists(st.integers(min_value=1, max_value=70), min_size=1, max_size=12),
+)
+def test_leaves_added_in_batches_of_any_size_build_the_same_root(
+    total: int, batch_sizes: list[int]
+) -> None:
+    """Batches land on and off the boundaries of complete subtrees (a chunk holds 500
+    leaves, a stored block any number)."""
+    leaves = [index.to_bytes(2, "big") for index in range(total)]
+    digests = [_leaf(data) for data in leaves]
+    builder = ResumableMerkle()
+    start, turn = 0, 0
+    while start < total:
+        size = batch_sizes[turn % len(batch_sizes)]
+        batch = digests[start : start + size]
+        if turn % 2:
+            builder.add_leaf_blob(b"".join(batch))
+        else:
+            builder.add_leaves(batch)
+        start, turn = start + size, turn + 1
+    assert builder.count == total
+    assert builder.root == merkle_root(leaves)
+
+
 def _leaf(data: bytes) -> bytes:
     import hashlib
 

@@ -134,6 +134,10 @@ class Settings(BaseSettings):
     #: expiry is computed from. A token revoked or a hold changed through another API
     #: process shows there within this time.
     api_cache_seconds: float = Field(default=5.0, ge=0, le=300)
+    #: Serve the OpenAPI document and its browsable form (``/docs``) to anyone: for a
+    #: local stack or a trusted network. Otherwise the document needs a reader token
+    #: and there is no ``/docs`` (a browser page cannot send the token).
+    api_public_docs: bool = False
 
     snapshot_interval_minutes: int = Field(default=60, ge=0)
     retention: RetentionPolicy = RetentionPolicy()

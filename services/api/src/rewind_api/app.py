@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from rewind_api.errors import install_error_handlers
 from rewind_api.limits import BodyLimitMiddleware
 from rewind_api.metrics import MetricsMiddleware
-from rewind_api.openapi import install_openapi
+from rewind_api.openapi import document_router, install_openapi
 from rewind_api.routes import API_ROUTERS, OPEN_ROUTERS
 from rewind_api.state import open_state
 from rewind_common.settings import Settings, get_settings
@@ -36,14 +36,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.rewind = state
             yield
 
+    public_docs = settings.api_public_docs
     app = FastAPI(
         title="Rewind API",
         version="1",
         description=DESCRIPTION,
         lifespan=lifespan,
+        openapi_url="/openapi.json" if public_docs else None,
+        docs_url="/docs" if public_docs else None,
+        redoc_url=None,
     )
     install_error_handlers(app)
     install_openapi(app)
+    if not public_docs:
+        app.include_router(document_router)
     # Routers carry their full path (``/v1/...``): route templates in metrics labels
     # are then the paths clients see.
     for router in (*OPEN_ROUTERS, *API_ROUTERS):

@@ -1,13 +1,18 @@
 """The OpenAPI document, describing errors as the API really answers them: invalid input
-is a 400 (not FastAPI's default 422) and every error has the ``Error`` shape."""
+is a 400 (not FastAPI's default 422) and every error has the ``Error`` shape.
+
+The document is served at ``/openapi.json`` to reader tokens, or to anyone (with
+``/docs``) when the settings make the docs public."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.openapi.utils import get_openapi
 from pydantic import BaseModel
+
+from rewind_api.auth import Reader
 
 _ERROR_REF = {"$ref": "#/components/schemas/Error"}
 
@@ -73,3 +78,13 @@ def install_openapi(app: FastAPI) -> None:
         return schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+#: ``/openapi.json`` for reader tokens, when the docs are not public.
+document_router = APIRouter()
+
+
+@document_router.get("/openapi.json", include_in_schema=False)
+async def openapi_document(request: Request, _: Reader) -> dict[str, Any]:
+    app: FastAPI = request.app
+    return app.openapi()

@@ -10,10 +10,13 @@ Sealed segments never change, which makes both headers and chunks safe to cache.
 
 from __future__ import annotations
 
+import asyncio
 import bisect
+import re
+from array import array
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from operator import itemgetter
 from typing import Any, NamedTuple
 
@@ -21,6 +24,7 @@ import orjson
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import PyMongoError
 
+from rewind_common.errors import DependencyUnavailable
 from rewind_common.storage.inserts import insert_ignoring_duplicates
 from rewind_common.storage.manifest import (
     CHUNK_ENTRIES,
@@ -37,9 +41,8 @@ from rewind_common.storage.mongo import Document, unavailable
 
 _FETCH_BATCH = 8
 _ROW_ID = itemgetter(0)
-#: Up to this many ids, a lookup finds its rows in a chunk's JSON instead of decoding
-#: every row of it.
-_FIND_ONE_BY_ONE = 40
+#: Between two rows of a chunk's JSON (see ``LoadedChunk.find``).
+_ROW_BOUNDARY = re.compile(rb'\],\["')
 #: Bytes of chunks a store keeps for lookups, as stored, unless told otherwise: about 30
 #: chunks of users. Streams keep nothing they read, so memory stays flat however large
 #: the tenant (see ``ChunkStore`` for when more is worth it).
@@ -68,6 +71,8 @@ class LoadedChunk:
 
     type: str
     document: Document
+    #: What reading the chunk worked out once (its ids, where each row starts).
+    _memo: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def size(self) -> int:
@@ -90,36 +95,56 @@ class LoadedChunk:
         return bytes(packed) if isinstance(packed, bytes) else None
 
     def ids(self) -> list[str] | None:
-        return chunk_ids(self.document)
+        """The entries' ids in order, when stored: a list of the caller's own."""
+        ids = self._ids()
+        return list(ids) if ids is not None else None
+
+    def _ids(self) -> list[str] | None:
+        if "ids" not in self._memo:
+            self._memo["ids"] = chunk_ids(self.document)
+        ids: list[str] | None = self._memo["ids"]
+        return ids
 
     def counts(self) -> RowCounts | None:
         return chunk_counts(self.document)
 
-    def find(self, object_ids: set[str]) -> list[Any]:
-        """The rows of ``object_ids``, decoding only those when they are few.
+    def find(self, object_ids: Iterable[str]) -> list[Any]:
+        """The rows of ``object_ids``, decoding only those.
 
         Rows are written by orjson as ``[["id",…],["id",…]]``, without whitespace and
-        without arrays inside a row: a row starts with ``["id",`` (a string's quotes
-        are escaped, so that does not occur inside one) and usually ends at the next
-        ``],["``; when that is inside a string (a display name ending in ``],[``), the
-        row does not parse and the chunk is read whole."""
+        without arrays inside a row: a row starts with ``["`` right after the previous
+        one's ``],`` and ``],["`` occurs nowhere else, unless inside a string (a display
+        name ending in ``],[``). Where the chunk lists its ids and the rows split into
+        as many, the i-th row is the i-th id's; otherwise the chunk is read whole."""
         blob = self.document.get("e")
-        if type(blob) is not bytes or len(object_ids) > _FIND_ONE_BY_ONE:
-            return [row for row in self.rows() if row[0] in object_ids]
+        starts = self._row_starts(blob) if type(blob) is bytes else None
+        ids = self._ids()
+        if starts is None or ids is None or type(blob) is not bytes:
+            wanted = set(object_ids)
+            return [row for row in self.rows() if row[0] in wanted]
         found = []
+        last = len(ids) - 1
         for object_id in object_ids:
-            start = blob.find(b"[" + orjson.dumps(object_id) + b",")
-            if start < 0:
+            at = bisect.bisect_left(ids, object_id)
+            if at > last or ids[at] != object_id:
                 continue
-            end = blob.find(b'],["', start)
-            try:
-                row = orjson.loads(blob[start : end + 1 if end >= 0 else len(blob) - 1])
-            except orjson.JSONDecodeError:
-                row = None
-            if not isinstance(row, list) or not row or row[0] != object_id:
-                return [row for row in self.rows() if row[0] in object_ids]
-            found.append(row)
+            end = starts[at + 1] - 1 if at < last else len(blob) - 1
+            found.append(orjson.loads(blob[starts[at] : end]))
         return found
+
+    def _row_starts(self, blob: bytes) -> array[int] | None:
+        """Where each row of the blob starts, when the rows are the chunk's ids."""
+        if "starts" not in self._memo:
+            ids = self._ids()
+            starts: array[int] | None = None
+            if ids is not None and blob.startswith(b'[["'):
+                starts = array("L", [1])
+                starts.extend(match.start() + 2 for match in _ROW_BOUNDARY.finditer(blob))
+                if len(starts) != len(ids):
+                    starts = None
+            self._memo["starts"] = starts
+        cached: array[int] | None = self._memo["starts"]
+        return cached
 
 
 def chunk_id(segment: str, type_name: str, first: str) -> str:
@@ -133,7 +158,11 @@ class ChunkStore:
     ``cache_bytes``. An incremental snapshot looks up the objects it read (to compare
     their links), looks them up again when it seals them, then hashes the whole
     manifest: with churn spread over a type, each pass touches every chunk of it, and
-    the chunks of 100,000 users take about 25 MB. Kept, they are read once."""
+    the chunks of 100,000 users take about 25 MB. Kept, they are read once.
+
+    ``warm`` fetches chunks a later lookup will need while the caller does other work
+    (the pages of a read whose ids are compared only when sealed); a lookup of a chunk
+    still on its way waits for it rather than fetching it again."""
 
     def __init__(
         self, manifest: AsyncCollection[Document], *, cache_bytes: int = DEFAULT_CACHE_BYTES
@@ -143,6 +172,10 @@ class ChunkStore:
         self._headers: dict[tuple[str, str], list[ChunkHeader]] = {}
         self._chunks: OrderedDict[str, LoadedChunk] = OrderedDict()
         self._cached_bytes = 0
+        #: Chunks ``warm`` is fetching, and the fetches themselves.
+        self._arriving: dict[str, asyncio.Future[None]] = {}
+        self._warming: set[asyncio.Task[None]] = set()
+        self._warmed_bytes = 0
         #: Chunks fetched from the server (not the cache): lookups count their cost.
         self.fetched = 0
 
@@ -206,16 +239,63 @@ class ChunkStore:
         self._headers[key] = headers
         return headers
 
+    async def warm(self, segment: str, type_name: str, object_ids: Iterable[str]) -> None:
+        """Start fetching, into the cache, the chunks holding these ids that it lacks;
+        returns at once. Warming stops at half the cache, so what it fetched is still
+        kept when the lookups it prepares come."""
+        by_chunk = await self._by_chunk(segment, type_name, object_ids)
+        wanted = [
+            identifier
+            for identifier in sorted(by_chunk)
+            if identifier not in self._chunks and identifier not in self._arriving
+        ]
+        if not wanted or self._warmed_bytes * 2 >= self._cache_bytes:
+            return
+        loop = asyncio.get_running_loop()
+        for identifier in wanted:
+            self._arriving[identifier] = loop.create_future()
+        task = asyncio.create_task(self._fetch_warm(wanted))
+        self._warming.add(task)
+        task.add_done_callback(self._warming.discard)
+
+    async def _fetch_warm(self, chunk_ids: list[str]) -> None:
+        try:
+            for start in range(0, len(chunk_ids), _FETCH_BATCH):
+                loaded = await self._fetch(chunk_ids[start : start + _FETCH_BATCH], keep=True)
+                self._warmed_bytes += sum(chunk.size for chunk in loaded.values())
+        except DependencyUnavailable:
+            pass  # the lookups fetch what warming could not, and report the failure
+        finally:
+            for identifier in chunk_ids:
+                arriving = self._arriving.pop(identifier, None)
+                if arriving is not None and not arriving.done():
+                    arriving.set_result(None)
+
     async def _load(self, chunk_ids: Sequence[str], *, keep: bool = True) -> dict[str, LoadedChunk]:
+        found = self._cached(chunk_ids)
+        arriving = [
+            self._arriving[identifier]
+            for identifier in chunk_ids
+            if identifier not in found and identifier in self._arriving
+        ]
+        if arriving:
+            await asyncio.gather(*arriving)
+            found.update(self._cached(chunk_ids))
+        missing = [identifier for identifier in chunk_ids if identifier not in found]
+        found.update(await self._fetch(missing, keep=keep))
+        return found
+
+    def _cached(self, chunk_ids: Sequence[str]) -> dict[str, LoadedChunk]:
         found: dict[str, LoadedChunk] = {}
-        missing = []
         for identifier in chunk_ids:
             cached = self._chunks.get(identifier)
             if cached is not None:
                 self._chunks.move_to_end(identifier)
                 found[identifier] = cached
-            else:
-                missing.append(identifier)
+        return found
+
+    async def _fetch(self, missing: Sequence[str], *, keep: bool) -> dict[str, LoadedChunk]:
+        found: dict[str, LoadedChunk] = {}
         for start in range(0, len(missing), _FETCH_BATCH):
             batch = missing[start : start + _FETCH_BATCH]
             try:

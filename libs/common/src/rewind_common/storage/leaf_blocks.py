@@ -77,7 +77,7 @@ def lay_over(
     takes the entry out. The counts follow, from the rows replaced (decoded from the
     chunk, only those) and the rows laid."""
     ids, leaves, counts = block.ids, block.leaves, block.counts
-    replaced = sorted(set(ids).intersection(override_ids))
+    replaced = [object_id for object_id in override_ids if _holds(ids, object_id)]
     old_rows = _rows_of(chunk, replaced) if replaced else {}
     for object_id in override_ids:
         row, digest = overrides[object_id]
@@ -95,6 +95,11 @@ def lay_over(
             ids.insert(at, object_id)
             leaves[_LEAF * at : _LEAF * at] = digest or row_leaf_digest(block.type, row)
         counts.add(RowCounts.of_rows(block.type, [row]))
+
+
+def _holds(ids: list[str], object_id: str) -> bool:
+    at = bisect.bisect_left(ids, object_id)
+    return at < len(ids) and ids[at] == object_id
 
 
 def _rows_of(chunk: LoadedChunk | None, object_ids: list[str]) -> dict[str, Row]:

@@ -444,6 +444,12 @@ class SnapshotStore:
                     self._remember(entry)
         return found
 
+    async def warm(self, chain: list[Segment], type_name: str, object_ids: Sequence[str]) -> None:
+        """Start fetching what ``get_entries`` of these ids will read; returns at once
+        (see ``ChunkStore.warm``)."""
+        for segment in segments_for_type(chain, type_name):
+            await self.chunks.warm(segment.id, type_name, object_ids)
+
     async def fetches_for(
         self, chain: list[Segment], type_name: str, object_ids: Sequence[str]
     ) -> int:

@@ -192,13 +192,20 @@ class PageWriter:
 
     async def _load_previous(self, object_ids: Iterable[str]) -> None:
         self._previous = {}
-        if not self._base_chain or not self.progress.dedup:
+        if not self._base_chain:
             return
         wanted = list(object_ids)
         name = self.object_type.name
-        # Counted before fetching: a page whose ids are scattered fetches nothing.
-        if await self._store.fetches_for(self._base_chain, name, wanted) > DEDUP_FETCH_LIMIT:
+        # Counted before fetching: a page whose ids are scattered fetches nothing now.
+        if self.progress.dedup and (
+            await self._store.fetches_for(self._base_chain, name, wanted) > DEDUP_FETCH_LIMIT
+        ):
             self.progress.dedup = False
+        if not self.progress.dedup:
+            if not self.progress.full:
+                # Sealing looks up every object a read of changes saw: its chunks are
+                # fetched while the next pages are read.
+                await self._store.warm(self._base_chain, name, wanted)
             return
         self._previous = await self._store.get_entries(self._base_chain, name, wanted)
 
