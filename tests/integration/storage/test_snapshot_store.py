@@ -20,6 +20,13 @@ from rewind_common.storage.snapshots import SnapshotStore, linkset_hash
 from tests.integration.api.support import TENANT, store_snapshot
 
 
+@pytest.fixture
+def three_entries_a_chunk(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Chunks of three entries: a handful of objects spans several."""
+    monkeypatch.setattr(chunks_module, "CHUNK_ENTRIES", 3)
+    monkeypatch.setattr(manifest_module, "CHUNK_ENTRIES", 3)
+
+
 def _entry(type_name: str, object_id: str, version: str | None, **kw: object) -> ManifestEntry:
     return ManifestEntry(type=type_name, object_id=object_id, version=version, **kw)  # type: ignore[arg-type]
 
@@ -96,11 +103,10 @@ async def test_large_link_sets_are_stored_in_parts(
     assert await store.put_linkset(ids) == digest
 
 
+@pytest.mark.usefixtures("three_entries_a_chunk")
 async def test_segments_span_many_chunks_and_stream_in_id_order(
     mongo: Mongo, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(chunks_module, "CHUNK_ENTRIES", 3)
-    monkeypatch.setattr(manifest_module, "CHUNK_ENTRIES", 3)
     store = SnapshotStore(mongo)
     base = Segment("s1", frozenset({"user"}))
     await store.put_entries("s1", [_entry("user", f"u{i:02d}", f"v{i}") for i in range(10)])
@@ -134,11 +140,10 @@ async def test_segments_span_many_chunks_and_stream_in_id_order(
     assert found["u09"].version == "v9"
 
 
+@pytest.mark.usefixtures("three_entries_a_chunk")
 async def test_leaf_blocks_agree_with_the_rows_and_lookups_count_their_fetches_first(
     mongo: Mongo, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(chunks_module, "CHUNK_ENTRIES", 3)
-    monkeypatch.setattr(manifest_module, "CHUNK_ENTRIES", 3)
     store = SnapshotStore(mongo, chunk_cache_bytes=0)
     base = Segment("s1", frozenset({"user"}))
     await store.put_entries("s1", [_entry("user", f"u{i:02d}", f"v{i}") for i in range(10)])
@@ -173,11 +178,10 @@ async def test_leaf_blocks_agree_with_the_rows_and_lookups_count_their_fetches_f
     assert store.chunks.fetched == fetched
 
 
+@pytest.mark.usefixtures("three_entries_a_chunk")
 async def test_chunks_warmed_while_a_read_goes_on_are_fetched_once_for_its_lookups(
-    mongo: Mongo, monkeypatch: pytest.MonkeyPatch
+    mongo: Mongo,
 ) -> None:
-    monkeypatch.setattr(chunks_module, "CHUNK_ENTRIES", 3)
-    monkeypatch.setattr(manifest_module, "CHUNK_ENTRIES", 3)
     writer = SnapshotStore(mongo)
     await writer.put_entries("s1", [_entry("user", f"u{i:02d}", f"v{i}") for i in range(12)])
     chain = [Segment("s1", frozenset({"user"}))]
