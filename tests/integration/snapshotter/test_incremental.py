@@ -3,6 +3,7 @@ complete point-in-time view each time."""
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 import pytest
@@ -10,6 +11,7 @@ import pytest
 from rewind_common.jobs.model import JobStatus
 from rewind_common.storage.mongo import Collection
 from rewind_common.storage.snapshots import SnapshotStore
+from rewind_common.storage.staging import LINKS
 from rewind_snapshotter.snapshot import records
 from tests.integration.snapshotter.support import (
     Harness,
@@ -205,6 +207,57 @@ async def test_deletes_restores_purges_and_link_changes_are_captured(
     assert second.link_counts == full.link_counts
     verified = await harness.verify(second.id)
     assert verified.status is JobStatus.COMPLETED, verified.error
+
+
+async def test_only_owners_that_changed_are_staged_for_sealing(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Graph's delta does not track the owners of applications and service principals,
+    so each incremental snapshot lists them all again: only the sets that differ from
+    the previous snapshot's are staged and sealed, and the snapshot still holds every
+    owner, the added one and the emptied set included. A full snapshot after it, which
+    builds every entry afresh, stages them all and comes to the same manifest."""
+    emulator = harness.emulator
+    await emulator.generate()
+    users = await _ids(harness, "user")
+    apps = await _ids(harness, "application")
+    state: dict[str, Any] = await emulator.state()
+    owned = next(
+        sp_id for sp_id, links in state["links"]["servicePrincipal"].items() if links.get("owners")
+    )
+    _, first = await harness.snapshot()
+    assert first is not None
+
+    owner = f"https://graph.microsoft.com/v1.0/directoryObjects/{users[-1]}"
+    await emulator.graph_call("POST", f"/applications/{apps[0]}/owners/$ref", {"@odata.id": owner})
+    for removed in state["links"]["servicePrincipal"][owned]["owners"]:
+        await emulator.graph_call("DELETE", f"/servicePrincipals/{owned}/owners/{removed}/$ref")
+    staged: Counter[str] = Counter()
+    write = harness.store.staging.write
+
+    async def counting(
+        segment: str, type_name: str, attempt: int, revision: int, batch: Any
+    ) -> None:
+        batch = list(batch)
+        staged[type_name] += sum(1 for record in batch if record["k"] == LINKS)
+        await write(segment, type_name, attempt, revision, batch)
+
+    monkeypatch.setattr(harness.store.staging, "write", counting)
+    job, second = await harness.snapshot()
+
+    assert job.status is JobStatus.COMPLETED, job.error
+    assert second is not None
+    assert second.mode == "incremental"
+    assert staged == Counter(application=1, servicePrincipal=1)
+    removed_count = len(state["links"]["servicePrincipal"][owned]["owners"])
+    assert second.link_counts["owners"] == first.link_counts["owners"] + 1 - removed_count
+    await _matches(harness, second.id)
+
+    staged.clear()
+    _, full = await harness.snapshot("full")
+    assert full is not None
+    assert staged["application"] == len(apps)
+    assert full.manifest_root == second.manifest_root
 
 
 async def test_an_expired_delta_link_reads_the_type_in_full(harness: Harness) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
@@ -197,6 +198,47 @@ async def test_chunks_warmed_while_a_read_goes_on_are_fetched_once_for_its_looku
     assert store.chunks.fetched == 3
     await store.get_entries(chain, "user", wanted)
     assert store.chunks.fetched == 3
+
+
+@pytest.mark.usefixtures("three_entries_a_chunk")
+async def test_a_chains_chunk_headers_are_read_in_one_query_and_follow_later_writes(
+    mongo: Mongo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    writer = SnapshotStore(mongo)
+    await writer.put_entries(
+        "s1",
+        [_entry("user", f"u{i:02d}", f"v{i}") for i in range(9)]
+        + [_entry("group", f"g{i}", f"gv{i}") for i in range(3)],
+    )
+    chain = [Segment("s1", frozenset({"user", "group"}))]
+    for number in range(2, 6):
+        await writer.put_entries(f"s{number}", [_entry("user", f"u0{number}", f"w{number}")])
+        chain.append(Segment(f"s{number}", frozenset()))
+    store = SnapshotStore(mongo)
+    headers = store.chunks._headers
+    queries: list[object] = []
+    find = headers._find
+
+    async def counted(query: Any) -> Any:
+        queries.append(query)
+        return await find(query)
+
+    monkeypatch.setattr(headers, "_find", counted)
+
+    users = await store.get_entries(chain, "user", ["u01", "u03", "u07"])
+    groups = await store.get_entries(chain, "group", ["g1"])
+    assert await store.fetches_for(chain, "servicePrincipal", ["sp1"]) == 0
+
+    assert {i: e.version for i, e in users.items()} == {"u01": "v1", "u03": "w3", "u07": "v7"}
+    assert groups["g1"].version == "gv1"
+    assert len(queries) == 5  # five segments, three types: one query a segment
+
+    # the segment being written (a snapshot's own, sealed a type at a time)
+    own = [*chain, Segment("s6", frozenset())]
+    await store.put_entries("s6", [_entry("group", "g1", "late group")])
+    assert (await store.get_entries(own, "group", ["g1"]))["g1"].version == "late group"
+    await store.put_entries("s6", [_entry("user", "u02", "late user")])
+    assert (await store.get_entries(own, "user", ["u02"]))["u02"].version == "late user"
 
 
 async def test_packs_are_read_by_reference_and_by_hash(mongo: Mongo) -> None:

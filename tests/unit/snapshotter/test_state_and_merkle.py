@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from rewind_common.domain.hashing import canonical_json
-from rewind_common.domain.merkle import MerkleBuilder, merkle_root
+from rewind_common.domain.merkle import MerkleBuilder, SubtreeMemo, merkle_root
 from rewind_common.storage.manifest import (
     ManifestEntry,
     chunk_document,
@@ -76,6 +76,37 @@ def test_leaves_added_in_batches_of_any_size_build_the_same_root(
         start, turn = start + size, turn + 1
     assert builder.count == total
     assert builder.root == merkle_root(leaves)
+
+
+@given(
+    st.integers(min_value=0, max_value=400),
+    st.sets(st.integers(min_value=0, max_value=399), max_size=20),
+    st.sampled_from([1, 3, 8, 1 << 16]),
+)
+def test_a_memo_of_subtrees_changes_no_root(total: int, changed: set[int], capacity: int) -> None:
+    """The next snapshot hashes its changed leaves through the windows the last one left
+    in the memo (a small memo empties itself as it fills): the roots stay the tree's."""
+    memo = SubtreeMemo(max_windows=capacity)
+    before = [index.to_bytes(2, "big") for index in range(total)]
+    after = [b"new" + data if index in changed else data for index, data in enumerate(before)]
+    for leaves in (before, after):
+        builder = ResumableMerkle(memo)
+        builder.add_leaves([_leaf(data) for data in leaves])
+        assert builder.root == merkle_root(leaves)
+        assert len(memo) <= capacity
+
+
+def test_windows_left_unchanged_are_not_hashed_again() -> None:
+    memo = SubtreeMemo()
+    leaves = [index.to_bytes(2, "big") for index in range(256)]
+    ResumableMerkle(memo).add_leaves([_leaf(data) for data in leaves])
+    leaves[100] = b"changed"
+
+    builder = ResumableMerkle(memo)
+    builder.add_leaves([_leaf(data) for data in leaves])
+
+    assert builder.root == merkle_root(leaves)
+    assert memo.hits == 256 // SubtreeMemo.WINDOW - 1
 
 
 def _leaf(data: bytes) -> bytes:

@@ -17,7 +17,7 @@ import hashlib
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, cast
 
-from rewind_common.domain.merkle import MerkleBuilder
+from rewind_common.domain.merkle import MerkleBuilder, SubtreeMemo, subtree_root
 from rewind_common.registry import ALL_TYPES
 from rewind_common.storage.manifest import ManifestEntry, RowCounts, Segment
 from rewind_common.storage.snapshots import SnapshotStore
@@ -29,9 +29,18 @@ BATCH = 2000
 BatchHook = Callable[[list[ManifestEntry]], Awaitable[None]]
 
 
+#: Subtree roots this process has hashed, for the next snapshot of the same tenant.
+_MEMO = SubtreeMemo()
+
+
 class ResumableMerkle(MerkleBuilder):
     """``MerkleBuilder`` whose state can be saved and restored, and which takes leaves
-    already hashed."""
+    already hashed. Complete subtrees of ``SubtreeMemo.WINDOW`` leaves or more go
+    through ``memo`` (the process's unless told otherwise; None hashes everything)."""
+
+    def __init__(self, memo: SubtreeMemo | None = _MEMO) -> None:
+        super().__init__()
+        self._memo = memo
 
     def state(self) -> list[tuple[int, str]]:
         return [(height, digest.hex()) for height, digest in self._stack]
@@ -42,35 +51,34 @@ class ResumableMerkle(MerkleBuilder):
 
     def add_leaf(self, digest: bytes) -> None:
         """``add`` for a leaf whose hash (``H(0x00 || data)``) is known."""
-        self.add_leaves((digest,))
-
-    def add_leaf_blob(self, leaves: bytes) -> None:
-        """``add_leaf`` for each 32 bytes of ``leaves``, in order."""
-        self.add_leaves([leaves[i : i + 32] for i in range(0, len(leaves), 32)])
+        self.add_leaf_blob(digest)
 
     def add_leaves(self, digests: Sequence[bytes]) -> None:
-        """``add_leaf`` for each of ``digests``, in order.
+        """``add_leaf`` for each of ``digests``, in order."""
+        self.add_leaf_blob(b"".join(digests))
+
+    def add_leaf_blob(self, leaves: bytes) -> None:
+        """``add_leaf`` for each 32 bytes of ``leaves``, in order.
 
         Leaves arriving where a complete subtree starts (the count a multiple of its
-        size) are hashed a level at a time, which costs Python less per node than
-        pushing them one by one; the tree is the same."""
+        size) are hashed as that subtree, a level at a time, which costs Python less per
+        node than pushing them one by one; the tree is the same."""
         stack = self._stack
         sha256 = hashlib.sha256
+        memo = self._memo
+        window = SubtreeMemo.WINDOW
         count = self.count
-        start, end = 0, len(digests)
+        start, end = 0, len(leaves) // 32
         while start < end:
             size = count & -count or 1 << (end - start).bit_length()
             while size > end - start:
                 size >>= 1
-            level = digests[start : start + size]
-            height = 0
-            while len(level) > 1:
-                level = [
-                    sha256(b"\x01" + left + right).digest()
-                    for left, right in zip(level[::2], level[1::2], strict=True)
-                ]
-                height += 1
-            digest = level[0]
+            subtree = leaves[32 * start : 32 * (start + size)]
+            if memo is not None and size >= window:
+                digest = memo.subtree_root(subtree)
+            else:
+                digest = subtree_root(subtree)
+            height = size.bit_length() - 1
             while stack and stack[-1][0] == height:
                 digest = sha256(b"\x01" + stack.pop()[1] + digest).digest()
                 height += 1
@@ -128,7 +136,8 @@ async def manifest_pass(
     a batch at a time, before the batch counts as done. With ``ready``, the pass also
     stops before a type that is not ready yet (a snapshot hashes types while it still
     reads others)."""
-    builder = ResumableMerkle()
+    # verification hashes every node itself: its answer owes nothing to this process
+    builder = ResumableMerkle(None if recompute else _MEMO)
     builder.restore(progress.stack, progress.count)
     types = [object_type.name for object_type in ALL_TYPES]
     while progress.type_index < len(types):

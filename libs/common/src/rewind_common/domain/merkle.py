@@ -52,6 +52,69 @@ class MerkleBuilder:
         return digest.hex()
 
 
+def pair_up(level: list[bytes]) -> list[bytes]:
+    """The parents of a level of an even number of nodes, left to right."""
+    sha256 = hashlib.sha256
+    return [
+        sha256(b"\x01" + left + right).digest()
+        for left, right in zip(level[::2], level[1::2], strict=True)
+    ]
+
+
+def subtree_root(leaf_hashes: bytes) -> bytes:
+    """The root of a complete subtree, from its leaf hashes end to end (32 bytes each,
+    a power of two of them)."""
+    level = [leaf_hashes[i : i + 32] for i in range(0, len(leaf_hashes), 32)]
+    while len(level) > 1:
+        level = pair_up(level)
+    return level[0]
+
+
+class SubtreeMemo:
+    """Roots of complete subtrees of ``WINDOW`` leaves, by the SHA-256 of their leaf
+    hashes.
+
+    Successive snapshots of a tenant hash mostly the same leaves in the same places:
+    after 1% churn, 85% of the aligned windows of 16 leaves are unchanged, and a window
+    found here costs one SHA-256 over its 512 bytes instead of fifteen over node pairs,
+    which Python pays per call. The key is as collision-resistant as the tree itself,
+    and a window's root depends only on its leaves, so the tree is the same with or
+    without the memo. Bounded: emptied when full (a tenant of a million objects needs
+    62,500 windows, about 11 MB)."""
+
+    WINDOW = 16
+
+    def __init__(self, max_windows: int = 1 << 16) -> None:
+        self.max_windows = max_windows
+        self._roots: dict[bytes, bytes] = {}
+        self.hits = 0
+
+    def __len__(self) -> int:
+        return len(self._roots)
+
+    def subtree_root(self, leaf_hashes: bytes) -> bytes:
+        """``subtree_root`` for a subtree of at least ``WINDOW`` leaves."""
+        span = 32 * self.WINDOW
+        roots = self._roots
+        sha256 = hashlib.sha256
+        level: list[bytes] = []
+        for offset in range(0, len(leaf_hashes), span):
+            window = leaf_hashes[offset : offset + span]
+            key = sha256(window).digest()
+            root = roots.get(key)
+            if root is None:
+                root = subtree_root(window)
+                if len(roots) >= self.max_windows:
+                    roots.clear()
+                roots[key] = root
+            else:
+                self.hits += 1
+            level.append(root)
+        while len(level) > 1:
+            level = pair_up(level)
+        return level[0]
+
+
 def merkle_root(leaves: list[bytes]) -> str:
     """Reference (recursive) definition, used by the tests to check the streaming one."""
 

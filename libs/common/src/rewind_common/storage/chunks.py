@@ -25,6 +25,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import PyMongoError
 
 from rewind_common.errors import DependencyUnavailable
+from rewind_common.storage.chunk_headers import ChunkHeader, ChunkHeaders
 from rewind_common.storage.inserts import insert_ignoring_duplicates
 from rewind_common.storage.manifest import (
     CHUNK_ENTRIES,
@@ -54,14 +55,6 @@ class ChunksWritten(NamedTuple):
     entries: int
     #: Bytes of the chunks written, stored before or not.
     bytes: int
-
-
-@dataclass(frozen=True)
-class ChunkHeader:
-    id: str
-    first: str
-    last: str
-    count: int
 
 
 @dataclass(frozen=True)
@@ -169,7 +162,7 @@ class ChunkStore:
     ) -> None:
         self._manifest = manifest
         self._cache_bytes = cache_bytes
-        self._headers: dict[tuple[str, str], list[ChunkHeader]] = {}
+        self._headers = ChunkHeaders(manifest)
         self._chunks: OrderedDict[str, LoadedChunk] = OrderedDict()
         self._cached_bytes = 0
         #: Chunks ``warm`` is fetching, and the fetches themselves.
@@ -206,38 +199,26 @@ class ChunkStore:
             stored_bytes += chunk_stored_bytes(document)
             document["_id"] = chunk_id(segment, type_name, part[0][0])
             documents.append(document)
-        self._headers.pop((segment, type_name), None)
+        self._headers.written(segment, type_name)
         try:
             inserted = await insert_ignoring_duplicates(self._manifest, documents)
         except PyMongoError as exc:
             raise unavailable(exc) from exc
+        finally:
+            # headers read while the chunks went in may lack them
+            self._headers.written(segment, type_name)
         if inserted == len(documents):
             return ChunksWritten(len(rows), stored_bytes)
         new = sum(d["n"] for d in documents[: max(inserted, 0)]) if inserted else 0
         return ChunksWritten(new, stored_bytes)
 
     async def headers(self, segment: str, type_name: str) -> list[ChunkHeader]:
-        key = (segment, type_name)
-        cached = self._headers.get(key)
-        if cached is not None:
-            return cached
-        try:
-            documents = await self._manifest.find(
-                {"seg": segment, "t": type_name}, {"o": 1, "hi": 1, "n": 1}
-            ).to_list()
-        except PyMongoError as exc:
-            raise unavailable(exc) from exc
-        headers = sorted(
-            (
-                ChunkHeader(
-                    str(d["_id"]), str(d["o"]), str(d.get("hi") or d["o"]), int(d.get("n", 1))
-                )
-                for d in documents
-            ),
-            key=lambda header: header.first,
-        )
-        self._headers[key] = headers
-        return headers
+        return await self._headers.of(segment, type_name)
+
+    async def prime_headers(self, segments: Iterable[str]) -> None:
+        """Read the chunk headers of every type of these segments at once (a chain's,
+        before it is read type by type)."""
+        await self._headers.prime(segments)
 
     async def warm(self, segment: str, type_name: str, object_ids: Iterable[str]) -> None:
         """Start fetching, into the cache, the chunks holding these ids that it lacks;

@@ -296,7 +296,7 @@ class SnapshotStore:
         of the chain's segments in which the newest segment's entry wins. A stream
         keeps nothing of what it read (entries name their own packs): its memory does
         not grow with the manifest."""
-        segments = segments_for_type(chain, type_name)
+        segments = await self._segments(chain, type_name)
         streams = [
             ranked(self.chunks.stream(segment.id, type_name, after=after, before=before), rank)
             for rank, segment in enumerate(segments)
@@ -325,7 +325,7 @@ class SnapshotStore:
         the type whole: when the newer ones are few enough they are read first and laid
         over the oldest one's chunks, which costs far less per entry than a merge of
         every stream."""
-        segments = segments_for_type(chain, type_name)
+        segments = await self._segments(chain, type_name)
         overrides = await self._overrides(segments, type_name, after)
         if overrides is None:
             async for block in self._merged_row_blocks(segments, type_name, after):
@@ -355,7 +355,7 @@ class SnapshotStore:
     ) -> AsyncGenerator[LeafBlock, None]:
         """``iterate_row_blocks`` for a pass that needs only ids, Merkle leaves and
         counts: unchanged chunks are not decoded (see ``storage.leaf_blocks``)."""
-        segments = segments_for_type(chain, type_name)
+        segments = await self._segments(chain, type_name)
         overrides = await self._overrides(segments, type_name, after)
         if overrides is None:
             async for rows, digests in self._merged_row_blocks(segments, type_name, after):
@@ -432,7 +432,7 @@ class SnapshotStore:
         Cost is proportional to the ids asked for, not to the tenant."""
         pending = set(object_ids)
         found: dict[str, ManifestEntry] = {}
-        for segment in segments_for_type(chain, type_name):
+        for segment in await self._segments(chain, type_name):
             if not pending:
                 break
             for object_id, entry in (
@@ -447,7 +447,7 @@ class SnapshotStore:
     async def warm(self, chain: list[Segment], type_name: str, object_ids: Sequence[str]) -> None:
         """Start fetching what ``get_entries`` of these ids will read; returns at once
         (see ``ChunkStore.warm``)."""
-        for segment in segments_for_type(chain, type_name):
+        for segment in await self._segments(chain, type_name):
             await self.chunks.warm(segment.id, type_name, object_ids)
 
     async def fetches_for(
@@ -456,7 +456,7 @@ class SnapshotStore:
         """At most how many manifest chunks ``get_entries`` of these ids would fetch from
         the server (what the chunk cache does not hold)."""
         total = 0
-        for segment in segments_for_type(chain, type_name):
+        for segment in await self._segments(chain, type_name):
             total += await self.chunks.fetches_for(segment.id, type_name, object_ids)
         return total
 
@@ -473,6 +473,7 @@ class SnapshotStore:
         segment of the chain."""
         pending = {object_id: set(hashes) for object_id, hashes in wanted.items() if hashes}
         found: dict[str, str] = {}
+        await self.chunks.prime_headers(segment.id for segment in chain)
         for segment in reversed(chain):  # a type read whole each time is in every one
             if not pending:
                 break
@@ -489,6 +490,13 @@ class SnapshotStore:
                 if not hashes:
                     del pending[object_id]
         return found
+
+    async def _segments(self, chain: list[Segment], type_name: str) -> list[Segment]:
+        """``segments_for_type``, with the headers of the chain's chunks at hand."""
+        segments = segments_for_type(chain, type_name)
+        if len(segments) > 1:
+            await self.chunks.prime_headers(segment.id for segment in chain)
+        return segments
 
     def _remember(self, entry: ManifestEntry) -> None:
         """Callers that later ask for a version or link set by hash alone (an entry's

@@ -126,11 +126,27 @@ class PageWriter:
         """One link of objects whose bodies come from another read (owners of
         applications and service principals, which their delta does not track)."""
         await self._load_previous(targets)
-        records: list[StagingRecord] = [
-            {"o": object_id, "k": LINKS, "L": {link_name: self._set_spec(link_name, ids, None)}}
-            for object_id, ids in targets.items()
-        ]
+        records: list[StagingRecord] = []
+        for object_id, ids in targets.items():
+            spec = self._set_spec(link_name, ids, None)
+            if not self._changed_link(object_id, link_name, spec):
+                continue
+            records.append({"o": object_id, "k": LINKS, "L": {link_name: spec}})
         self._gather(records)
+
+    def _changed_link(self, object_id: str, link_name: str, spec: Mapping[str, Any]) -> bool:
+        """Whether a link read apart from its object's body differs from the previous
+        snapshot's. An unchanged one needs no record: sealing starts every object of a
+        read of changes from its previous entry, and would drop the record's result as
+        unchanged only after fetching and folding it (a few thousand owner sets each
+        snapshot). Not for a type read whole, whose sealing starts from nothing;
+        unknown without the previous entry (comparing left to sealing); and not for an
+        object back from the recycle bin, whose links this read already set."""
+        previous = self._previous.get(object_id)
+        if self.progress.full or previous is None or previous.deleted:
+            return True
+        now: str | None = spec["m"] if "m" in spec else spec["h"]
+        return previous.links.get(link_name) != now
 
     # -- records ---------------------------------------------------------------------------
 
