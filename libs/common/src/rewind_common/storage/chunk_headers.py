@@ -65,7 +65,7 @@ class ChunkHeaders:
             if reading is None:
                 reading = asyncio.ensure_future(self._read_segment(segment))
                 self._reading[segment] = reading
-                reading.add_done_callback(functools.partial(self._read, segment))
+                reading.add_done_callback(functools.partial(self._done_reading, segment))
             waits.append(reading)
         if waits:
             await asyncio.gather(*(asyncio.shield(w) for w in waits))
@@ -102,7 +102,7 @@ class ChunkHeaders:
         self._headers.clear()
         self._complete.clear()
 
-    def _read(self, segment: str, _reading: asyncio.Future[None]) -> None:
+    def _done_reading(self, segment: str, _reading: asyncio.Future[None]) -> None:
         self._reading.pop(segment, None)
 
     def written(self, segment: str, type_name: str) -> None:

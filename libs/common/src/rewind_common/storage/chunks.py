@@ -206,13 +206,12 @@ class ChunkStore:
             stored_bytes += chunk_stored_bytes(document)
             document["_id"] = chunk_id(segment, type_name, part[0][0])
             documents.append(document)
-        self._headers.written(segment, type_name)
         try:
             inserted = await insert_ignoring_duplicates(self._manifest, documents)
         except PyMongoError as exc:
             raise unavailable(exc) from exc
         finally:
-            # headers read while the chunks went in may lack them
+            # headers held, or read while the chunks went in, may lack them
             self._headers.written(segment, type_name)
         if inserted == len(documents):
             return ChunksWritten(len(rows), stored_bytes)

@@ -473,7 +473,8 @@ class SnapshotStore:
         segment of the chain."""
         pending = {object_id: set(hashes) for object_id, hashes in wanted.items() if hashes}
         found: dict[str, str] = {}
-        await self.chunks.prime_headers(segment.id for segment in chain)
+        if len(chain) > 1:
+            await self.chunks.prime_headers(segment.id for segment in chain)
         for segment in reversed(chain):  # a type read whole each time is in every one
             if not pending:
                 break
