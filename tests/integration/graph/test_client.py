@@ -3,6 +3,7 @@ errors with Graph's codes, and batches whose throttled or failed requests are re
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 
 import httpx
@@ -50,6 +51,24 @@ async def test_pages_follow_next_links_and_keep_every_property(
     ]
     assert [len(p.items) for p in pages] == [25, 25, 10]
     assert all(set(item) >= {"id", "displayName", "employeeId"} for p in pages for item in p.items)
+
+
+async def test_an_answer_is_freed_once_read_without_waiting_for_the_garbage_collector(
+    graph: tuple[GraphClient, httpx.AsyncClient],
+) -> None:
+    """Workers collect young objects rarely (``jobs.worker.GC_THRESHOLD``): an answer
+    held in a reference cycle would stay in memory with its body until a full
+    collection, and a large tenant's pages would pile up."""
+    client, _ = graph
+    gc.collect()
+    gc.disable()
+    try:
+        pages = [len(p.items) async for p in client.pages("/users", {"$top": "20"})]
+        left = sum(1 for o in gc.get_objects() if type(o) is httpx.Response)
+    finally:
+        gc.enable()
+    assert pages == [20, 20, 20]
+    assert left == 0
 
 
 async def test_errors_carry_graphs_code(graph: tuple[GraphClient, httpx.AsyncClient]) -> None:

@@ -3,6 +3,7 @@ or fails where it fails: version hashes do not depend on which path wrote them."
 
 from __future__ import annotations
 
+import tracemalloc
 from typing import Any
 
 import pytest
@@ -74,3 +75,19 @@ def test_integers_beyond_53_bits_are_refused_like_rfc8785() -> None:
 def test_the_hash_is_the_domain_version_hash() -> None:
     body = {"id": "0b8e1c2a-1111-4444-8888-123456789abc", "displayName": "Ada", "n": [1, 2]}
     assert canonical_and_hash(body)[1] == version_hash(body)
+
+
+def test_a_version_kept_holds_about_its_own_size_in_memory() -> None:
+    # A snapshot keeps thousands of versions waiting for their pack: each must cost what
+    # it weighs, not the buffer orjson wrote it into.
+    body = {f"property{i}": f"value of property {i}" for i in range(40)}
+    size = len(canonical_bytes(body))
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        kept = [canonical_bytes(body) for _ in range(1000)]
+        held = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert len(kept) == 1000
+    assert held < 1000 * size * 1.5

@@ -129,6 +129,15 @@ def _decode(content: bytes) -> Any:
         return content.decode("utf-8", "replace")
 
 
+def _unbind(response: httpx.Response) -> None:
+    """Let the response go as soon as it is read. httpx binds a response's stream back
+    to the response (``BoundAsyncStream``), a cycle only the garbage collector undoes:
+    a worker collects young objects rarely, so read pages piled up until a full
+    collection, more of them the larger the tenant. The body is read and the stream
+    closed by now; an empty stream stands in for it."""
+    response.stream = httpx.ByteStream(b"")
+
+
 class GraphClient:
     def __init__(
         self,
@@ -193,7 +202,9 @@ class GraphClient:
             response: httpx.Response = await self.adapter.send_primitive_async(info, "bytes", {})
         except httpx.TransportError as exc:
             raise unavailable(method, url, exc) from exc
-        return GraphResponse(response.status_code, response.headers, _decode(response.content))
+        decoded = _decode(response.content)
+        _unbind(response)
+        return GraphResponse(response.status_code, response.headers, decoded)
 
     async def request(
         self,

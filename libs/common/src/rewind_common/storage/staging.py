@@ -31,6 +31,7 @@ from bson import Binary
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import PyMongoError
 
+from rewind_common.storage.canonical import right_sized
 from rewind_common.storage.inserts import insert_ignoring_duplicates
 from rewind_common.storage.manifest import bucket_of
 from rewind_common.storage.mongo import Document, unavailable
@@ -82,7 +83,8 @@ class StagingStore:
         stamp = time.time_ns()
         for name, buckets, group in groups:
             base = staging_id(segment, type_name, attempt, revision, stamp, name)
-            for part, encoded in enumerate(_split([orjson.dumps(record) for record in group])):
+            encoded_records = [right_sized(orjson.dumps(record)) for record in group]
+            for part, encoded in enumerate(_split(encoded_records)):
                 documents.append(
                     {
                         "_id": base if part == 0 else f"{base}|{part}",
