@@ -138,6 +138,49 @@ async def test_cancel_ends_the_job_between_units_and_keeps_what_was_done(
     assert handler.applied == [0, 1, 2]
 
 
+class CancelLooker:
+    """Looks for a cancel, has one requested, then looks again at once and once more
+    after ``wait`` seconds, each time with ``within``; records the looks it got past."""
+
+    def __init__(self, control: JobControl, within: float, wait: float) -> None:
+        self.control = control
+        self.within = within
+        self.wait = wait
+        self.passed: list[str] = []
+
+    async def step(self, context: StepContext) -> Outcome | None:
+        await context.raise_if_canceled(unless_checked_within=self.within)
+        self.passed.append("before the cancel")
+        await self.control.request_cancel(context.job.id)
+        await context.raise_if_canceled(unless_checked_within=self.within)
+        self.passed.append("right after it")
+        await asyncio.sleep(self.wait)
+        await context.raise_if_canceled(unless_checked_within=self.within)
+        self.passed.append("later")
+        return Outcome(JobStatus.COMPLETED)
+
+    async def canceled(self, context: StepContext) -> Mapping[str, Any]:
+        return {"passed": len(self.passed)}
+
+
+@pytest.mark.parametrize(
+    ("within", "passed"),
+    [(0.0, ["before the cancel"]), (0.3, ["before the cancel", "right after it"])],
+)
+async def test_a_cancel_is_seen_at_the_next_look_due(
+    parts: tuple[JobRepository, JobControl], within: float, passed: list[str]
+) -> None:
+    jobs, control = parts
+    job_id = f"look-{within}"
+    await jobs.insert(Job(id=job_id, tenant_id=TENANT, kind=JobKind.SNAPSHOT))
+    recorder = Recorder()
+    handler = CancelLooker(control, within=within, wait=within + 0.05)
+    await JobRunner(jobs, control, recorder, step_seconds=60).run_step(job_id, {}, handler)
+    job = await _apply_all(jobs, recorder)
+    assert job.status is JobStatus.CANCELED
+    assert handler.passed == passed
+
+
 async def test_a_held_lease_sends_the_delivery_again_once_the_lease_could_lapse(
     parts: tuple[JobRepository, JobControl],
 ) -> None:

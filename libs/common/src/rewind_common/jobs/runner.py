@@ -73,6 +73,7 @@ class StepContext:
         self._control = control
         self._jobs = jobs
         self._deadline = deadline
+        self._cancel_checked_at: float | None = None
 
     def out_of_time(self) -> bool:
         return time.monotonic() >= self._deadline
@@ -80,7 +81,17 @@ class StepContext:
     async def checkpoint(self) -> None:
         await self._jobs.save_checkpoint(self.job.id, self.state, utcnow())
 
-    async def raise_if_canceled(self) -> None:
+    async def raise_if_canceled(self, *, unless_checked_within: float = 0.0) -> None:
+        """Raise ``JobCanceled`` if a cancel was requested. ``unless_checked_within``:
+        skip the look when the last one is that recent (seconds), for work that checks
+        between units far shorter than the seconds a cancel may take (a snapshot's
+        pages); work that must not go on after a cancel (a recovery's writes) looks
+        every time."""
+        now = time.monotonic()
+        last = self._cancel_checked_at
+        if unless_checked_within > 0 and last is not None and now - last < unless_checked_within:
+            return
+        self._cancel_checked_at = now
         if await self._control.cancel_requested(self.job.id):
             raise JobCanceled(f"job {self.job.id} was canceled")
 
