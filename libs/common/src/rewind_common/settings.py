@@ -120,6 +120,10 @@ class Settings(BaseSettings):
 
     mongo_url: SecretStr = SecretStr("mongodb://127.0.0.1:27017")
     mongo_database: str = "rewind"
+    #: The longest one MongoDB round trip may take before it fails (and the step is
+    #: tried again): a server that stops answering one request must not hold a job
+    #: forever.
+    mongo_socket_timeout_seconds: float = Field(default=60.0, gt=0)
     redis_url: SecretStr = SecretStr("redis://127.0.0.1:6379/0")
 
     tenants: tuple[TenantConnection, ...] = ()

@@ -132,9 +132,7 @@ class _Runtime:
         if self._loop is None or self._recorder is None:
             self._loop = asyncio.new_event_loop()
             asyncio.set_event_loop(self._loop)
-            self._mongo = Mongo(
-                self._settings.mongo_url.get_secret_value(), self._settings.mongo_database
-            )
+            self._mongo = Mongo.of(self._settings)
             self._redis = async_redis(self._settings.redis_url.get_secret_value(), socket_timeout=5)
             self._recorder = StatusRecorder(JobRepository(self._mongo), JobEvents(self._redis))
         return self._loop, self._recorder

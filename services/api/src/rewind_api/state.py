@@ -77,7 +77,7 @@ class AppState:
 
 @contextlib.asynccontextmanager
 async def open_state(settings: Settings) -> AsyncIterator[AppState]:
-    mongo = Mongo(settings.mongo_url.get_secret_value(), settings.mongo_database)
+    mongo = Mongo.of(settings)
     redis = async_redis(
         settings.redis_url.get_secret_value(), socket_timeout=DEPENDENCY_TIMEOUT_SECONDS, retries=2
     )

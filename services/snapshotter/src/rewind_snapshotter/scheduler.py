@@ -135,7 +135,7 @@ class Scheduler:
 
 async def schedule_tick(settings: Settings, app: Any) -> list[Job]:
     """The scheduler task's body, with connections of its own."""
-    mongo = Mongo(settings.mongo_url.get_secret_value(), settings.mongo_database)
+    mongo = Mongo.of(settings)
     redis = async_redis(settings.redis_url.get_secret_value())
     try:
         scheduler = Scheduler(

@@ -55,7 +55,7 @@ HandlerFactory = Callable[[WorkerContext, dict[str, Any]], Awaitable[JobHandler]
 
 @contextlib.asynccontextmanager
 async def open_context(settings: Settings, publish: Publisher) -> AsyncIterator[WorkerContext]:
-    mongo = Mongo(settings.mongo_url.get_secret_value(), settings.mongo_database)
+    mongo = Mongo.of(settings)
     redis = async_redis(settings.redis_url.get_secret_value())
     try:
         yield WorkerContext(

@@ -13,7 +13,7 @@ import base64
 import json
 from collections.abc import Mapping
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pymongo import ASCENDING, DESCENDING, AsyncMongoClient, IndexModel
 from pymongo.asynchronous.collection import AsyncCollection
@@ -21,6 +21,9 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import ConnectionFailure, PyMongoError
 
 from rewind_common.errors import DependencyUnavailable, InvalidRequest
+
+if TYPE_CHECKING:
+    from rewind_common.settings import Settings
 
 Document = dict[str, Any]
 
@@ -94,11 +97,29 @@ INDEXES: dict[Collection, list[IndexModel]] = {
 class Mongo:
     """One client per process; ``db`` is the Rewind database."""
 
-    def __init__(self, url: str, database: str, *, timeout_ms: int = 5000) -> None:
+    @classmethod
+    def of(cls, settings: Settings) -> Mongo:
+        """The client the settings describe."""
+        return cls(
+            settings.mongo_url.get_secret_value(),
+            settings.mongo_database,
+            socket_timeout_ms=int(settings.mongo_socket_timeout_seconds * 1000),
+        )
+
+    def __init__(
+        self,
+        url: str,
+        database: str,
+        *,
+        timeout_ms: int = 5000,
+        socket_timeout_ms: int = 60_000,
+    ) -> None:
         self.client: AsyncMongoClient[Document] = AsyncMongoClient(
             url,
             serverSelectionTimeoutMS=timeout_ms,
             connectTimeoutMS=timeout_ms,
+            # without it, a request the server never answers waits forever
+            socketTimeoutMS=socket_timeout_ms,
             tz_aware=True,
             retryWrites=True,
             retryReads=True,

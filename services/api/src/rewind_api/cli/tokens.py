@@ -21,7 +21,7 @@ app = typer.Typer(help="Create, list and revoke API tokens.", no_args_is_help=Tr
 
 
 async def create_token(settings: Settings, name: str, role: Role) -> tuple[str, TokenRecord]:
-    mongo = Mongo(settings.mongo_url.get_secret_value(), settings.mongo_database)
+    mongo = Mongo.of(settings)
     try:
         tokens = TokenRepository(mongo)
         await tokens.ensure_indexes()
