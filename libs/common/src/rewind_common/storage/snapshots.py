@@ -473,8 +473,7 @@ class SnapshotStore:
         segment of the chain."""
         pending = {object_id: set(hashes) for object_id, hashes in wanted.items() if hashes}
         found: dict[str, str] = {}
-        if len(chain) > 1:
-            await self.chunks.prime_headers(segment.id for segment in chain)
+        await self._prime_headers(chain)
         for segment in reversed(chain):  # a type read whole each time is in every one
             if not pending:
                 break
@@ -496,8 +495,14 @@ class SnapshotStore:
         """``segments_for_type``, with the headers of the chain's chunks at hand."""
         segments = segments_for_type(chain, type_name)
         if len(segments) > 1:
-            await self.chunks.prime_headers(segment.id for segment in chain)
+            await self._prime_headers(chain)
         return segments
+
+    async def _prime_headers(self, chain: list[Segment]) -> None:
+        """The chunk headers of every segment of a chain, read a segment at a time; a
+        chain of one asks per type as it goes (one query either way)."""
+        if len(chain) > 1:
+            await self.chunks.prime_headers(segment.id for segment in chain)
 
     def _remember(self, entry: ManifestEntry) -> None:
         """Callers that later ask for a version or link set by hash alone (an entry's
