@@ -32,14 +32,19 @@ def redis_server(port: int, workdir: Path, *, appendonly: bool = True) -> Manage
 
 
 def mongo_server(port: int, workdir: Path) -> ManagedProcess:
-    """SecantusDB, a MongoDB wire-protocol server on WiredTiger."""
+    """SecantusDB, a MongoDB wire-protocol server on WiredTiger, standalone like the
+    production mongod: Rewind uses neither change streams nor transactions, so the
+    single-node replica set's oplog would only copy every document written (a third of
+    the server's work during a snapshot). Started without its TTL sweeper
+    (``mongodb_server.py`` says why)."""
     workdir.mkdir(parents=True, exist_ok=True)
     argv = [
-        sys.executable, "-m", "secantus",
+        sys.executable, str(Path(__file__).with_name("mongodb_server.py")),
         "--host", "127.0.0.1",
         "--port", str(port),
         "--storage-path", str(workdir / "data"),
         "--log-level", "WARNING",
+        "--standalone",
     ]  # fmt: skip
     return ManagedProcess(
         "mongodb",
