@@ -16,7 +16,7 @@ from rewind_common.storage.manifest import (
     row_leaf_digest,
 )
 from rewind_snapshotter.manifest_pass import ResumableMerkle
-from rewind_snapshotter.snapshot.seal_phase import seal_units
+from rewind_snapshotter.snapshot.seal_phase import SEAL_UNIT, seal_units
 from rewind_snapshotter.snapshot.state import MerkleProgress, SnapshotState, TypeProgress
 
 
@@ -148,3 +148,14 @@ def test_small_types_seal_in_one_unit_big_ones_bucket_by_bucket() -> None:
     assert seal_units(["0", "a"], 10) == [["0", "a"]]
     assert seal_units(["0", "a"], 10**6) == [["0"], ["a"]]
     assert seal_units([], 0) == []
+
+
+def test_a_unit_holds_about_seal_unit_records_whatever_the_type() -> None:
+    buckets = list("0123456789abcdef")
+    # 12,000 groups: three units of about 4,500, not one of 12,000
+    units = seal_units(buckets, 12_000)
+    assert [len(unit) for unit in units] == [6, 6, 4]
+    assert [bucket for unit in units for bucket in unit] == buckets
+    assert all(len(unit) * 12_000 / len(buckets) <= SEAL_UNIT for unit in units)
+    # 80,000 users: a bucket at a time
+    assert seal_units(buckets, 80_000) == [[bucket] for bucket in buckets]

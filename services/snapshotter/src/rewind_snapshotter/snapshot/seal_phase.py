@@ -24,18 +24,19 @@ from rewind_snapshotter.manifest_pass import fold_sealed
 from rewind_snapshotter.snapshot.sealing import BucketSealer
 from rewind_snapshotter.snapshot.state import SnapshotState, TypeProgress
 
-#: Records sealed together: a type read with fewer objects is sealed in one unit.
-SEAL_UNIT = 20_000
+#: Records sealed together, about: what a unit holds in memory, twice over while the next
+#: unit is read (a group's record, with its members' link set, takes about 2 KB).
+SEAL_UNIT = 5_000
 _CHECKPOINT_SECONDS = 1.0
 #: The order the Merkle pass takes types in.
 _ORDER = [object_type.name for object_type in ALL_TYPES]
 
 
 def seal_units(buckets: list[str], records: int) -> list[list[str]]:
-    """Buckets sealed together: all of a small type at once, else one at a time."""
-    if records <= SEAL_UNIT:
-        return [buckets] if buckets else []
-    return [[bucket] for bucket in buckets]
+    """Buckets sealed together, about ``SEAL_UNIT`` records a unit (ids spread evenly
+    over the buckets): a small type in one unit, a large one a bucket at a time."""
+    per_unit = max(1, SEAL_UNIT * len(buckets) // max(records, 1))
+    return [buckets[i : i + per_unit] for i in range(0, len(buckets), per_unit)]
 
 
 class SealPhase:
@@ -67,7 +68,7 @@ class SealPhase:
         units = [
             unit
             for unit in seal_units(buckets, progress.read)
-            if unit[0] not in progress.sealed_buckets
+            if not set(unit) <= set(progress.sealed_buckets)
         ]
 
         def read(unit: list[str]) -> asyncio.Task[list[StagingRecord]]:
