@@ -66,9 +66,8 @@ def canonical_bytes(value: Mapping[str, Any] | list[Any]) -> bytes:
     except orjson.JSONEncodeError:
         return reference_canonical_json(value)  # a big integer or a lone surrogate
     # ASCII output has ASCII keys; without a float-like token it has no float.
-    if written.isascii() and b":." not in written.translate(_FLOAT_TABLE, _DIGITS):
-        return right_sized(written)
-    return right_sized(written) if _simple(value) else reference_canonical_json(value)
+    plain = written.isascii() and b":." not in written.translate(_FLOAT_TABLE, _DIGITS)
+    return right_sized(written) if plain or _simple(value) else reference_canonical_json(value)
 
 
 def right_sized(written: bytes) -> bytes:

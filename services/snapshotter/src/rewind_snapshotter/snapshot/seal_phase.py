@@ -65,11 +65,8 @@ class SealPhase:
         buckets = await self._store.staging.buckets(
             state.snapshot_id, progress.name, progress.attempt
         )
-        units = [
-            unit
-            for unit in seal_units(buckets, progress.read)
-            if not set(unit) <= set(progress.sealed_buckets)
-        ]
+        sealed = set(progress.sealed_buckets)
+        units = [unit for unit in seal_units(buckets, progress.read) if not set(unit) <= sealed]
 
         def read(unit: list[str]) -> asyncio.Task[list[StagingRecord]]:
             return asyncio.create_task(
