@@ -113,12 +113,12 @@ async def test_content_changed_back_is_not_stored_again(
     assert third.mode == "incremental"
     assert third.new_versions == 0
     assert third.manifest_root == first.manifest_root
-    original = await harness.store.get_entries(first.chain, "user", [user])
-    restored = await harness.store.get_entries(third.chain, "user", [user])
+    original = await harness.store.manifests.get_entries(first.chain, "user", [user])
+    restored = await harness.store.manifests.get_entries(third.chain, "user", [user])
     assert restored[user].version == original[user].version
     assert restored[user].pack == original[user].pack
-    original_group = await harness.store.get_entries(first.chain, "group", [groups[0]])
-    restored_group = await harness.store.get_entries(third.chain, "group", [groups[0]])
+    original_group = await harness.store.manifests.get_entries(first.chain, "group", [groups[0]])
+    restored_group = await harness.store.manifests.get_entries(third.chain, "group", [groups[0]])
     assert restored_group[groups[0]].link_packs == original_group[groups[0]].link_packs
     await _matches(harness, third.id)
 

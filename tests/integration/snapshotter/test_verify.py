@@ -27,7 +27,7 @@ async def test_verify_passes_then_fails_naming_a_tampered_version(harness: Harne
     assert verified.result["objects"] == second.entry_count
 
     # Tamper with a user's stored version, as someone with database access could.
-    found = await harness.store.get_entries(second.chain, "user", [users[1]["id"]])
+    found = await harness.store.manifests.get_entries(second.chain, "user", [users[1]["id"]])
     victim = found[users[1]["id"]]
     packs = harness.mongo.collection(Collection.VERSIONS)
     pack = await packs.find_one({"_id": victim.pack})

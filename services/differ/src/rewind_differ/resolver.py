@@ -129,7 +129,7 @@ class SnapshotExistence:
             elif value.casefold() in await self._index(type_name, by):
                 found.add((type_name, by, value))
         for type_name, ids in by_id.items():
-            entries = await self._store.get_entries(self._chain, type_name, ids)
+            entries = await self._store.manifests.get_entries(self._chain, type_name, ids)
             key = get_type(type_name).key
             found.update(
                 (type_name, key, object_id)

@@ -3,7 +3,7 @@
 An item carries its fingerprint (version hash, deleted flag, link fingerprints), so the
 merge tells equal objects apart without reading a body:
 
-- a snapshot side streams manifest entries (``SnapshotStore.iterate_type``: the chain's
+- a snapshot side streams manifest entries (``ManifestChains.iterate_type``: the chain's
   segments merged, a chunk at a time), or reads the entries of listed ids;
 - the live side is what the load phase staged, read one bucket of ids at a time and
   joined with the backup's items of the same ids (``staged_pairs``).
@@ -49,13 +49,13 @@ async def manifest_items(
 ) -> AsyncGenerator[Item, None]:
     """A snapshot's objects of a type (all, or those of ``ids``, sorted) after ``after``."""
     if ids is None:
-        async for entry in store.iterate_type(chain, type_name, after=after):
+        async for entry in store.manifests.iterate_type(chain, type_name, after=after):
             yield Item(entry.object_id, entry_fingerprint(entry), entry=entry)
         return
     pending = [object_id for object_id in ids if after is None or object_id > after]
     for start in range(0, len(pending), ID_CHUNK):
         chunk = pending[start : start + ID_CHUNK]
-        found = await store.get_entries(chain, type_name, chunk)
+        found = await store.manifests.get_entries(chain, type_name, chunk)
         for object_id in chunk:
             hit = found.get(object_id)
             if hit is not None:

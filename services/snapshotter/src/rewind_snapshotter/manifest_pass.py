@@ -150,7 +150,7 @@ async def manifest_pass(
             progress.type_index += 1
             progress.after = None
             continue
-        stream = store.iterate_row_blocks(chain, type_name, after=progress.after)
+        stream = store.manifests.iterate_row_blocks(chain, type_name, after=progress.after)
         rows: list[list[Any]] = []
         digests: list[bytes | None] = []
         try:
@@ -180,7 +180,7 @@ async def _hash_leaf_blocks(
 ) -> bool:
     """A type's entries from their stored leaves and counts, without the entries
     themselves; False when time ran out first."""
-    stream = store.iterate_leaf_blocks(chain, type_name, after=progress.after)
+    stream = store.manifests.iterate_leaf_blocks(chain, type_name, after=progress.after)
     taken = 0
     try:
         async for block in stream:

@@ -36,7 +36,7 @@ class SnapshotReader:
         """A type's objects (deleted ones flagged), sorted by id, ``size`` at a time."""
         get_type(type_name)
         batch: list[ManifestEntry] = []
-        async for entry in self._store.iterate_type(_chain(snapshot), type_name):
+        async for entry in self._store.manifests.iterate_type(_chain(snapshot), type_name):
             batch.append(entry)
             if len(batch) >= size:
                 yield await self.resolve(batch)
@@ -54,7 +54,7 @@ class SnapshotReader:
     ) -> dict[str, ObjectState]:
         """The objects of ``object_ids`` the snapshot holds."""
         get_type(type_name)
-        entries = await self._store.get_entries(_chain(snapshot), type_name, object_ids)
+        entries = await self._store.manifests.get_entries(_chain(snapshot), type_name, object_ids)
         ordered = [entries[object_id] for object_id in sorted(entries)]
         return {state.object_id: state for state in await self.resolve(ordered)}
 

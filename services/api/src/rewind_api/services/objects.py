@@ -64,7 +64,7 @@ class ObjectBrowser:
         more = False
         for current in types:
             after = position[1] if position is not None and position[0] == current else None
-            entries = self._store.iterate_type(record.chain, current, after=after)
+            entries = self._store.manifests.iterate_type(record.chain, current, after=after)
             try:
                 more = await _fill(items, entries, limit)
             finally:
@@ -84,7 +84,7 @@ class ObjectBrowser:
         self, record: SnapshotRecord, type_name: str, object_id: str
     ) -> SnapshotObjectDetail:
         object_type = get_type(type_name)
-        entries = await self._store.get_entries(record.chain, type_name, [object_id])
+        entries = await self._store.manifests.get_entries(record.chain, type_name, [object_id])
         entry = entries.get(object_id)
         if entry is None or entry.version is None:
             raise NotFound(f"snapshot {record.id} holds no {type_name} {object_id}")

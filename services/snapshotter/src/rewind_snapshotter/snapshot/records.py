@@ -214,16 +214,17 @@ class PageWriter:
         name = self.object_type.name
         # Counted before fetching: a page whose ids are scattered fetches nothing now.
         if self.progress.dedup and (
-            await self._store.fetches_for(self._base_chain, name, wanted) > DEDUP_FETCH_LIMIT
+            await self._store.manifests.fetches_for(self._base_chain, name, wanted)
+            > DEDUP_FETCH_LIMIT
         ):
             self.progress.dedup = False
         if not self.progress.dedup:
             if not self.progress.full:
                 # Sealing looks up every object a read of changes saw: its chunks are
                 # fetched while the next pages are read.
-                await self._store.warm(self._base_chain, name, wanted)
+                await self._store.manifests.warm(self._base_chain, name, wanted)
             return
-        self._previous = await self._store.get_entries(self._base_chain, name, wanted)
+        self._previous = await self._store.manifests.get_entries(self._base_chain, name, wanted)
 
     def _gather(self, records: list[StagingRecord]) -> None:
         """Keep a page's records for the next flush; its new link sets go to the pack
@@ -292,7 +293,9 @@ class PageWriter:
             )
             if hashes:
                 wanted.setdefault(record["o"], set()).update(hashes)
-        return await self._store.earlier_packs(self._base_chain, self.object_type.name, wanted)
+        return await self._store.manifests.earlier_packs(
+            self._base_chain, self.object_type.name, wanted
+        )
 
     async def flush(self) -> None:
         batch = self.detach()

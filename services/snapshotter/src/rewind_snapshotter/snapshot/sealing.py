@@ -103,7 +103,9 @@ class BucketSealer:
         needs_previous = not self._full or any("x" in r for r in records)
         previous: dict[str, ManifestEntry] = {}
         if needs_previous and self._base_chain:
-            previous = await self._store.get_entries(self._base_chain, self._type.name, ids)
+            previous = await self._store.manifests.get_entries(
+                self._base_chain, self._type.name, ids
+            )
         builder = PackBuilder(self._segment, self._type.name, tenant_id=self._tenant_id)
         type_name = self._type.name
         rows: list[list[Any]] = []
@@ -148,7 +150,7 @@ class BucketSealer:
 
     async def _stored_earlier(self, rows: list[list[Any]], builder: PackBuilder) -> dict[str, str]:
         """The packs of new content that the objects' earlier entries in the chain
-        already stored (see ``SnapshotStore.earlier_packs``)."""
+        already stored (see ``ManifestChains.earlier_packs``)."""
         wanted: dict[str, set[str]] = {}
         for row in rows:
             hashes = {row[1]} if not row[2] and row[1] in builder else set()
@@ -160,7 +162,7 @@ class BucketSealer:
             )
             if hashes:
                 wanted[row[0]] = hashes
-        return await self._store.earlier_packs(self._base_chain, self._type.name, wanted)
+        return await self._store.manifests.earlier_packs(self._base_chain, self._type.name, wanted)
 
     def _direct(self, object_id: str, records: list[StagingRecord]) -> list[Any] | None:
         """The stored row of an object read once, whole, with nothing to fold or fetch
