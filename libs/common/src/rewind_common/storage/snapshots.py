@@ -1,7 +1,8 @@
 """Snapshot data in MongoDB: content-addressed object versions and link sets (in packs,
-``storage.packs``), manifest segments (in sorted chunks, ``storage.chunks``), the
-staging of snapshots being taken (``storage.staging``), and one record per completed
-snapshot. All of it is insert-only; only retention deletes (``storage.cleanup``).
+``storage.packs``), manifest segments (in sorted chunks, ``storage.chunks``, read through
+a snapshot's chain of them by ``storage.chains``), the staging of snapshots being taken
+(``storage.staging``), and one record per completed snapshot. All of it is insert-only;
+only retention deletes (``storage.cleanup``).
 
 A snapshot record is inserted once, when the snapshot is complete and its Merkle root is
 known; until then the entries it wrote belong to no snapshot, so a canceled or failed
@@ -25,9 +26,7 @@ from rewind_common.errors import NotFound
 from rewind_common.storage.chains import ManifestChains
 from rewind_common.storage.chunks import DEFAULT_CACHE_BYTES, ChunkStore
 from rewind_common.storage.inserts import insert_ignoring_duplicates
-from rewind_common.storage.manifest import (
-    ManifestEntry,
-)
+from rewind_common.storage.manifest import ManifestEntry
 from rewind_common.storage.memo import ExpiringMemo
 from rewind_common.storage.mongo import (
     Collection,
