@@ -45,10 +45,12 @@ import asyncio
 import os
 import random
 import tempfile
+import threading
 import time
 from argparse import Namespace
 from collections import Counter
 from dataclasses import dataclass, field
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -114,6 +116,8 @@ class Sample:
     #: HTTP status; 0 when no answer came (timeout, connection error).
     status: int
     ms: float
+    #: When the answer came (``time.monotonic()``), to find stretches with none.
+    ended: float
 
 
 @dataclass
@@ -136,6 +140,8 @@ class Load:
     think_seconds: float
     samples: list[Sample] = field(default_factory=list)
     created: Counter[str] = field(default_factory=Counter)
+    #: Longest this process went unscheduled while measuring (``PauseWatcher``).
+    client_pause_ms: float = 0.0
 
 
 # -- seeding ---------------------------------------------------------------------------
@@ -243,7 +249,7 @@ async def client(load: Load, http: httpx.AsyncClient, seed_value: int) -> None:
             status, payload = 0, None
         elapsed_ms = (time.perf_counter() - begin) * 1000
         if started >= load.measure_from:
-            load.samples.append(Sample(route, status, elapsed_ms))
+            load.samples.append(Sample(route, status, elapsed_ms, time.monotonic()))
         if status == 429:
             post_after = time.monotonic() + float(retry_after)
         elif method == "POST" and status == 202:
@@ -260,6 +266,45 @@ async def client(load: Load, http: httpx.AsyncClient, seed_value: int) -> None:
                 cursor = None
         if load.think_seconds:
             await asyncio.sleep(rng.expovariate(1 / load.think_seconds))
+
+
+class PauseWatcher:
+    """The longest the clients' own process went without running, while it watches.
+
+    A thread sleeps a few milliseconds at a time and keeps the longest overshoot. When
+    every request stops being answered for seconds, this tells a stalled stack (the
+    clients ran and waited) from a frozen machine or a starved client process (they did
+    not run either, and their latencies include the freeze).
+    """
+
+    TICK_SECONDS = 0.02
+
+    def __init__(self) -> None:
+        self.longest_ms = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+
+    def __enter__(self) -> PauseWatcher:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _watch(self) -> None:
+        last = time.monotonic()
+        while not self._stop.wait(self.TICK_SECONDS):
+            now = time.monotonic()
+            self.longest_ms = max(self.longest_ms, (now - last - self.TICK_SECONDS) * 1000)
+            last = now
+
+
+def longest_silence(samples: list[Sample], start: float, end: float) -> tuple[float, float]:
+    """The longest stretch of ``[start, end]`` in which no answer came: (ms, offset s)."""
+    moments = [start, *sorted(s.ended for s in samples if start <= s.ended <= end), end]
+    gap, at = max((after - before, before) for before, after in pairwise(moments))
+    return round(gap * 1000, 1), round(at - start, 1)
 
 
 def _cpu_seconds(stack: Stack) -> dict[str, float]:
@@ -313,7 +358,9 @@ async def drive(
         tasks = [asyncio.create_task(client(load, http, i)) for i, http in enumerate(https)]
         await asyncio.sleep(max(load.measure_from - time.monotonic(), 0))
         cpu_before, own_before = _cpu_seconds(stack), time.process_time()
-        await asyncio.sleep(max(load.measure_until - time.monotonic(), 0))
+        with PauseWatcher() as watcher:
+            await asyncio.sleep(max(load.measure_until - time.monotonic(), 0))
+        load.client_pause_ms = round(watcher.longest_ms, 1)
         cpu_after, own_after = _cpu_seconds(stack), time.process_time()
         await asyncio.gather(*tasks)
     finally:
@@ -361,8 +408,12 @@ def figures(load: Load, seconds: float) -> dict[str, Any]:
             "rateLimited": sum(1 for s in mine if s.status == 429),
             "errors": sum(1 for s in mine if s.status == 0 or (400 <= s.status != 429)),
         }
+    silence_ms, silence_at = longest_silence(load.samples, load.measure_from, load.measure_until)
     return {
         **latency([s.ms for s in answered]),
+        "longestSilenceMs": silence_ms,
+        "longestSilenceAtSeconds": silence_at,
+        "clientProcessLongestPauseMs": load.client_pause_ms,
         "throughputPerSecond": round(len(load.samples) / seconds, 1),
         "answeredPerSecond": round(len(answered) / seconds, 1),
         "rateLimited": statuses.get("429", 0),
@@ -394,6 +445,11 @@ def _notes(metrics: dict[str, Any]) -> list[str]:
         + ", ".join(f"{name} {cores}" for name, cores in cpu.items())
         + f"; the machine's load average (every process on it, this stack's included) "
         f"went from {load[0]} to {load[1]} on {os.cpu_count()} cores.",
+        f"Longest stretch with no answer at all, back to back: {busy['longestSilenceMs']} ms "
+        f"(at {busy['longestSilenceAtSeconds']} s); paced: {paced['longestSilenceMs']} ms. "
+        f"The clients' own process went at most {busy['clientProcessLongestPauseMs']} ms and "
+        f"{paced['clientProcessLongestPauseMs']} ms without running: a stall the clients "
+        "ran through is the stack's, one they were frozen in too is the machine's.",
         f"Job-creating POSTs share the tenant's budget of new jobs a minute: "
         f"{busy['rateLimited']} of {posts} back to back and {paced['rateLimited']} paced "
         "were answered 429 with Retry-After; they are counted apart, left out of the "
