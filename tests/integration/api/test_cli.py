@@ -21,12 +21,12 @@ from rewind_api.events import JobEvents
 from rewind_api.recorder import StatusRecorder
 from rewind_common.jobs.control import JobControl
 from rewind_common.jobs.messages import StatusMessage
-from rewind_common.jobs.model import JobError, JobStatus, Progress
+from rewind_common.jobs.model import JobError, JobStatus, JobWarning, Progress
 from rewind_common.settings import Settings
 from rewind_common.storage.jobs import JobRepository
 from rewind_common.storage.mongo import Mongo
 from rewind_common.storage.snapshots import SnapshotStore
-from rewind_common.tasks import Queue, SnapshotPayload
+from rewind_common.tasks import Queue, VerifyPayload
 from tests.integration.api.support import (
     OTHER_TENANT,
     TENANT,
@@ -85,16 +85,22 @@ def in_background(work: Callable[[], Coroutine[Any, Any, None]]) -> Callable[[],
     return join
 
 
-def simulate_snapshotter(settings: Settings, final: JobStatus) -> Callable[[], None]:
-    """Takes the queued snapshot task, waits for someone to follow the job, reports
-    progress and the final status through the recorder, storing the snapshot on success."""
+Report = Callable[..., Coroutine[Any, Any, None]]
+Finish = Callable[[Mongo, str, Report], Coroutine[Any, Any, None]]
+
+
+def simulate_worker(settings: Settings, finish: Finish) -> Callable[[], None]:
+    """Takes the oldest task queued on the snapshots queue, waits for someone to follow its job,
+    reports progress through the recorder's code, then lets ``finish`` report the end
+    (given the snapshot the task names)."""
 
     async def work() -> None:
         redis = aioredis.Redis.from_url(settings.redis_url.get_secret_value())
         mongo = Mongo(settings.mongo_url.get_secret_value(), settings.mongo_database)
         try:
             tasks = await eventually(lambda: queued_tasks(redis, Queue.SNAPSHOTS.value))
-            payload = SnapshotPayload.model_validate(tasks[0].args[0])
+            await redis.rpop(Queue.SNAPSHOTS.value)  # taken, as a worker takes it
+            payload = VerifyPayload.model_validate(tasks[0].args[0])
             await wait_for_listener(redis, payload.job_id)
             recorder = StatusRecorder(JobRepository(mongo), JobEvents(redis))
             control = JobControl(redis)
@@ -110,16 +116,54 @@ def simulate_snapshotter(settings: Settings, final: JobStatus) -> Callable[[], N
             for done in (1, 2, 3):
                 await report(JobStatus.IN_PROGRESS, progress=Progress(done=done, total=3))
                 await asyncio.sleep(0.05)
-            if final is JobStatus.COMPLETED:
-                await store_snapshot(SnapshotStore(mongo), payload.snapshot_id)
-                await report(final, result={"snapshotId": payload.snapshot_id})
-            else:
-                await report(final, error=JobError(code="graphError", message="Graph said no"))
+            await finish(mongo, payload.snapshot_id, report)
         finally:
             await redis.aclose()
             await mongo.close()
 
     return in_background(work)
+
+
+def simulate_snapshotter(settings: Settings, final: JobStatus) -> Callable[[], None]:
+    """A snapshot job that ends ``final``, its snapshot stored when it completes."""
+
+    async def finish(mongo: Mongo, snapshot_id: str, report: Report) -> None:
+        if final is JobStatus.COMPLETED:
+            await store_snapshot(SnapshotStore(mongo), snapshot_id)
+            await report(final, result={"snapshotId": snapshot_id})
+        else:
+            await report(final, error=JobError(code="graphError", message="Graph said no"))
+
+    return simulate_worker(settings, finish)
+
+
+def simulate_verifier(settings: Settings, *, tampered: str | None) -> Callable[[], None]:
+    """A verify job that finds every hash matching, or the ``tampered`` object not."""
+
+    async def finish(mongo: Mongo, snapshot_id: str, report: Report) -> None:
+        result = {"snapshotId": snapshot_id, "objects": 4, "mismatches": 0}
+        if tampered is None:
+            await report(JobStatus.COMPLETED, result=result)
+            return
+        await report(
+            JobStatus.FAILED,
+            warnings=[JobWarning(type="user", object_id=tampered, reason="hash mismatch")],
+            result={**result, "mismatches": 1},
+            error=JobError(code="integrityMismatch", message="1 mismatch (see the warnings)"),
+        )
+
+    return simulate_worker(settings, finish)
+
+
+def _seed_snapshot(settings: Settings, snapshot_id: str) -> None:
+    async def seed() -> None:
+        mongo = Mongo(settings.mongo_url.get_secret_value(), settings.mongo_database)
+        try:
+            await store_snapshot(SnapshotStore(mongo), snapshot_id)
+        finally:
+            await mongo.close()
+
+    asyncio.run(seed())
 
 
 def test_a_created_token_works_from_env_file_and_the_default_file(
@@ -203,15 +247,8 @@ def test_a_failed_job_makes_the_command_fail(settings: Settings, admin_env: dict
 def test_lists_and_details_for_people_and_scripts(
     settings: Settings, admin_env: dict[str, str]
 ) -> None:
-    async def seed() -> None:
-        mongo = Mongo(settings.mongo_url.get_secret_value(), settings.mongo_database)
-        try:
-            await store_snapshot(SnapshotStore(mongo), "01890000-0000-7000-8000-000000000001")
-        finally:
-            await mongo.close()
-
-    asyncio.run(seed())
     snapshot_id = "01890000-0000-7000-8000-000000000001"
+    _seed_snapshot(settings, snapshot_id)
     table = rewind(admin_env, "snapshot", "list")
     assert table.exit_code == 0
     assert snapshot_id in table.stdout
@@ -239,6 +276,58 @@ def test_lists_and_details_for_people_and_scripts(
     assert job["id"] in listed.stdout
     assert "Queued" in listed.stdout
     assert "Queued" in rewind(admin_env, "jobs", "show", job["id"]).stdout
+
+
+def test_verify_wait_says_whether_every_hash_matches(
+    settings: Settings, admin_env: dict[str, str]
+) -> None:
+    snapshot_id = "01890000-0000-7000-8000-000000000002"
+    _seed_snapshot(settings, snapshot_id)
+
+    worker = simulate_verifier(settings, tampered=None)
+    verified = rewind(admin_env, "snapshot", "verify", snapshot_id, "--wait")
+    worker()
+    assert verified.exit_code == 0, verified.output
+    assert f"snapshot {snapshot_id} verified: 4 objects" in verified.stdout
+
+    worker = simulate_verifier(settings, tampered="u001")
+    tampered = rewind(admin_env, "snapshot", "verify", snapshot_id, "--wait")
+    worker()
+    assert tampered.exit_code == 3
+    assert "integrityMismatch" in tampered.stdout
+    assert "user u001: hash mismatch" in tampered.stdout
+
+    unknown = rewind(admin_env, "snapshot", "verify", "nope")
+    assert unknown.exit_code == 1
+    assert "notFound" in unknown.stderr
+
+
+def test_a_legal_hold_is_placed_shown_and_lifted(
+    env: dict[str, str], admin_env: dict[str, str], settings: Settings
+) -> None:
+    snapshot_id = "01890000-0000-7000-8000-000000000003"
+    _seed_snapshot(settings, snapshot_id)
+
+    placed = rewind(admin_env, "snapshot", "hold", snapshot_id, "--reason", "case 2026-114")
+    assert placed.exit_code == 0, placed.output
+    assert "case 2026-114" in placed.stdout
+    assert "by cli" in placed.stdout  # the name of the token that placed it
+    shown = json.loads(rewind(admin_env, "snapshot", "show", snapshot_id, "--json").stdout)
+    assert shown["legalHold"] is True
+    assert shown["legalHoldDetail"]["reason"] == "case 2026-114"
+    assert shown["expiresAt"] is None
+
+    reader = rewind(env, "tokens", "create", "--role", "reader", "--name", "r", "--quiet")
+    readers_cannot = rewind(
+        {**env, "REWIND_TOKEN": reader.stdout.strip()}, "snapshot", "release", snapshot_id
+    )
+    assert readers_cannot.exit_code == 1
+    assert "admin" in readers_cannot.stderr
+
+    lifted = rewind(admin_env, "snapshot", "release", snapshot_id, "--json")
+    assert lifted.exit_code == 0, lifted.output
+    assert json.loads(lifted.stdout)["legalHold"] is False
+    assert json.loads(lifted.stdout)["legalHoldDetail"] is None
 
 
 def test_jobs_cancel_and_watch(settings: Settings, admin_env: dict[str, str]) -> None:

@@ -191,8 +191,18 @@ async def test_legal_hold_is_placed_and_lifted_by_admins(
     assert placed.json()["legalHold"] is True
     assert placed.json()["expiresAt"] is None
     assert await state.snapshots.holds(["s-old"]) == {"s-old"}
+    detail = placed.json()["legalHoldDetail"]
+    assert detail["reason"] == "incident 4711"
+    assert detail["placedBy"] == "admin-token"
+    assert abs(datetime.fromisoformat(detail["placedAt"]) - now) < timedelta(minutes=1)
+
+    listed = (await client.get(SNAPSHOTS, headers=admin)).json()["items"]
+    details = {item["id"]: item["legalHoldDetail"] for item in listed}
+    assert details == {"s-new": None, "s-old": detail}
+
     lifted = await client.delete(hold, headers=admin)
     assert lifted.json()["legalHold"] is False
+    assert lifted.json()["legalHoldDetail"] is None
     assert lifted.json()["expiresAt"] is not None
     empty = await client.put(hold, json={"reason": ""}, headers=admin)
     assert empty.status_code == 400

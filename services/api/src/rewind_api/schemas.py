@@ -99,6 +99,12 @@ class SnapshotCreate(RequestModel):
     mode: Literal["full", "incremental"] | None = None
 
 
+class LegalHoldOut(ApiModel):
+    reason: str
+    placed_by: str = Field(description="The name of the token that placed the hold.")
+    placed_at: datetime
+
+
 class SnapshotOut(ApiModel):
     id: str
     tenant_id: str
@@ -117,6 +123,8 @@ class SnapshotOut(ApiModel):
     previous_snapshot_id: str | None
     job_id: str
     legal_hold: bool
+    #: Who placed the hold, when and why; null when the snapshot is not held.
+    legal_hold_detail: LegalHoldOut | None = None
     #: When retention will remove it; null while held or while it is the newest one.
     expires_at: datetime | None
     warnings: list[dict[str, Any]] = Field(default_factory=list)

@@ -6,9 +6,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from rewind_api.schemas import JobOut, SnapshotOut, TokenOut
+from rewind_api.schemas import JobOut, LegalHoldOut, SnapshotOut, TokenOut
 from rewind_common.jobs.model import Job
-from rewind_common.storage.snapshots import SnapshotRecord
+from rewind_common.storage.snapshots import LegalHold, SnapshotRecord
 from rewind_common.storage.tokens import TokenRecord
 
 
@@ -41,7 +41,7 @@ def job_json(job: Job) -> dict[str, Any]:
 
 
 def snapshot_view(
-    record: SnapshotRecord, *, legal_hold: bool, expires_at: datetime | None
+    record: SnapshotRecord, *, hold: LegalHold | None, expires_at: datetime | None
 ) -> SnapshotOut:
     return SnapshotOut(
         id=record.id,
@@ -60,7 +60,12 @@ def snapshot_view(
         previous_root=record.previous_root,
         previous_snapshot_id=record.previous_snapshot_id,
         job_id=record.job_id,
-        legal_hold=legal_hold,
+        legal_hold=hold is not None,
+        legal_hold_detail=(
+            LegalHoldOut(reason=hold.reason, placed_by=hold.placed_by, placed_at=hold.placed_at)
+            if hold is not None
+            else None
+        ),
         expires_at=expires_at,
         warnings=record.warnings,
     )

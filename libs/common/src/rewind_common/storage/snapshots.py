@@ -54,11 +54,22 @@ SEGMENTS_COLLECTION = Collection.MANIFEST_SEGMENTS.value
 
 __all__ = [
     "LINKSET_PART_SIZE",
+    "LegalHold",
     "SnapshotRecord",
     "SnapshotStore",
     "StoredVersion",
     "linkset_hash",
 ]
+
+
+@dataclass(frozen=True)
+class LegalHold:
+    """Who placed a snapshot's legal hold, when, and why."""
+
+    snapshot_id: str
+    reason: str
+    placed_by: str
+    placed_at: datetime
 
 
 @dataclass(frozen=True)
@@ -326,10 +337,25 @@ class SnapshotStore:
 
     async def holds(self, snapshot_ids: Iterable[str]) -> set[str]:
         try:
-            documents = await self._holds.find({"_id": {"$in": list(snapshot_ids)}}).to_list()
+            documents = await self._holds.find(
+                {"_id": {"$in": list(snapshot_ids)}}, {"_id": 1}
+            ).to_list()
         except PyMongoError as exc:
             raise unavailable(exc) from exc
         return {d["_id"] for d in documents}
+
+    async def hold_details(self, snapshot_ids: Iterable[str]) -> dict[str, LegalHold]:
+        """The legal holds on ``snapshot_ids``, by snapshot id (those not held are absent)."""
+        try:
+            documents = await self._holds.find({"_id": {"$in": list(snapshot_ids)}}).to_list()
+        except PyMongoError as exc:
+            raise unavailable(exc) from exc
+        return {
+            d["_id"]: LegalHold(
+                snapshot_id=d["_id"], reason=d["reason"], placed_by=d["by"], placed_at=d["at"]
+            )
+            for d in documents
+        }
 
     async def set_hold(self, snapshot_id: str, *, by: str, at: datetime, reason: str) -> None:
         self._expiry_inputs.forget()

@@ -89,6 +89,9 @@ class ApiClient:
     def post(self, path: str, body: Any = None, *, headers: dict[str, str] | None = None) -> Any:
         return self.request("POST", path, json_body=body, headers=headers)
 
+    def put(self, path: str, body: Any) -> Any:
+        return self.request("PUT", path, json_body=body)
+
     def delete(self, path: str) -> Any:
         return self.request("DELETE", path)
 

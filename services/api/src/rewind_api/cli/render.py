@@ -103,7 +103,7 @@ def snapshot_detail(snapshot: Mapping[str, Any]) -> None:
         ("Stored", human_bytes(int(snapshot.get("storedBytes", 0)))),
         ("Merkle root", snapshot.get("merkleRoot") or "-"),
         ("Previous root", snapshot.get("previousRoot") or "-"),
-        ("Legal hold", "yes" if snapshot.get("legalHold") else "no"),
+        ("Legal hold", _hold_text(snapshot)),
         ("Expires", _when(snapshot.get("expiresAt")) if snapshot.get("expiresAt") else "never"),
         ("Job", snapshot.get("jobId") or "-"),
     ]
@@ -120,6 +120,18 @@ def snapshot_detail(snapshot: Mapping[str, Any]) -> None:
         for type_name, count in counts.items():
             table.add_row(type_name, str(count), str(deleted.get(type_name, 0)))
         console.print(table)
+
+
+def _hold_text(snapshot: Mapping[str, Any]) -> str:
+    if not snapshot.get("legalHold"):
+        return "no"
+    detail = snapshot.get("legalHoldDetail") or {}
+    if not detail:
+        return "yes"
+    return (
+        f"yes, since {_when(detail.get('placedAt'))} by {detail.get('placedBy', '-')}: "
+        f"{detail.get('reason', '')}"
+    )
 
 
 def job_detail(job: Mapping[str, Any]) -> None:

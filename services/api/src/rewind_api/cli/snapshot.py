@@ -1,4 +1,4 @@
-"""``rewind snapshot``: start, list and show snapshots."""
+"""``rewind snapshot``: start, list and show snapshots, verify them, hold them."""
 
 from __future__ import annotations
 
@@ -17,11 +17,20 @@ from rewind_api.cli.render import (
     status_text,
 )
 
-app = typer.Typer(help="Start, list and show snapshots.", no_args_is_help=True)
+app = typer.Typer(
+    help="Start, list, show and verify snapshots; place and lift legal holds.",
+    no_args_is_help=True,
+)
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the API's JSON.")]
 LimitOption = Annotated[int, typer.Option(min=1, max=500, help="How many to list.")]
 CursorOption = Annotated[str | None, typer.Option(help="Continue a listing (its `next` value).")]
+WaitOption = Annotated[
+    bool, typer.Option("--wait", help="Follow the job with a progress bar until it ends.")
+]
+IdempotencyOption = Annotated[
+    str | None, typer.Option(help="Retrying with the same key returns the same job.")
+]
 
 
 class Mode(StrEnum):
@@ -36,13 +45,8 @@ def create(
         Mode | None,
         typer.Option(help="Default: incremental when the tenant has an earlier snapshot."),
     ] = None,
-    wait: Annotated[
-        bool, typer.Option("--wait", help="Follow the job with a progress bar until it ends.")
-    ] = False,
-    idempotency_key: Annotated[
-        str | None,
-        typer.Option(help="Retrying with the same key returns the same job."),
-    ] = None,
+    wait: WaitOption = False,
+    idempotency_key: IdempotencyOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Start a snapshot of the tenant now."""
@@ -121,6 +125,78 @@ def show(ctx: typer.Context, snapshot_id: str, as_json: JsonOption = False) -> N
     """One snapshot: counts per type, cost, integrity roots, retention."""
     cli = context_of(ctx)
     snapshot = call(lambda: cli.client().get(cli.tenant_path(f"/snapshots/{snapshot_id}")))
+    if as_json:
+        print_json(snapshot)
+    else:
+        snapshot_detail(snapshot)
+
+
+@app.command("verify")
+def verify(
+    ctx: typer.Context,
+    snapshot_id: str,
+    wait: WaitOption = False,
+    idempotency_key: IdempotencyOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Recompute every hash of a snapshot; with --wait, exit 3 if any does not match."""
+    cli = context_of(ctx)
+    headers = {"Idempotency-Key": idempotency_key} if idempotency_key else None
+    path = cli.tenant_path(f"/snapshots/{snapshot_id}/verify")
+    job = call(lambda: cli.client().post(path, headers=headers))
+    if not wait:
+        if as_json:
+            print_json(job)
+        else:
+            stdout().print(f"verify job {job['id']} {job['status']}", highlight=False)
+        return
+    stderr().print(f"verify job {job['id']} (snapshot {snapshot_id})", highlight=False)
+    final = call(lambda: follow_job(cli.client(), cli.tenant_id(), job["id"]))
+    if as_json:
+        print_json(final)
+    else:
+        _verdict(final, snapshot_id)
+    raise typer.Exit(exit_code_for(final))
+
+
+def _verdict(job: dict[str, Any], snapshot_id: str) -> None:
+    console = stdout()
+    result = job.get("result") or {}
+    if job["status"] == "Completed":
+        console.print(
+            f"snapshot {snapshot_id} verified: {result.get('objects', 0)} objects, every hash, "
+            "the Merkle root, the counts and the chain to the previous snapshot match",
+            highlight=False,
+        )
+        return
+    _summary(job, None)
+
+
+@app.command("hold")
+def hold(
+    ctx: typer.Context,
+    snapshot_id: str,
+    reason: Annotated[
+        str, typer.Option(help="Why it is kept (a case, an incident); shown with the hold.")
+    ],
+    as_json: JsonOption = False,
+) -> None:
+    """Place a legal hold (admin): retention keeps the snapshot until it is lifted."""
+    cli = context_of(ctx)
+    path = cli.tenant_path(f"/snapshots/{snapshot_id}/legal-hold")
+    snapshot = call(lambda: cli.client().put(path, {"reason": reason}))
+    if as_json:
+        print_json(snapshot)
+    else:
+        snapshot_detail(snapshot)
+
+
+@app.command("release")
+def release(ctx: typer.Context, snapshot_id: str, as_json: JsonOption = False) -> None:
+    """Lift a legal hold (admin): retention applies to the snapshot again."""
+    cli = context_of(ctx)
+    path = cli.tenant_path(f"/snapshots/{snapshot_id}/legal-hold")
+    snapshot = call(lambda: cli.client().delete(path))
     if as_json:
         print_json(snapshot)
     else:

@@ -99,7 +99,7 @@ class SnapshotService:
         )
 
     async def _views(self, tenant_id: str, records: list[SnapshotRecord]) -> list[SnapshotOut]:
-        """Views with ``legalHold`` and ``expiresAt``. Expiry depends on every snapshot of
+        """Views with the legal hold and ``expiresAt``. Expiry depends on every snapshot of
         the tenant (the newest of each day is kept longer), so all their dates are read."""
         if not records:
             return []
@@ -113,7 +113,9 @@ class SnapshotService:
         ]
         decisions = decide(ages, policy=self._state.settings.retention, now=utcnow(), held=held)
         expires: dict[str, datetime | None] = {d.id: d.expires_at for d in decisions}
+        shown_held = [record.id for record in records if record.id in held]
+        holds = await self._store.hold_details(shown_held) if shown_held else {}
         return [
-            snapshot_view(record, legal_hold=record.id in held, expires_at=expires.get(record.id))
+            snapshot_view(record, hold=holds.get(record.id), expires_at=expires.get(record.id))
             for record in records
         ]
