@@ -330,6 +330,43 @@ def test_a_legal_hold_is_placed_shown_and_lifted(
     assert json.loads(lifted.stdout)["legalHoldDetail"] is None
 
 
+def test_what_a_snapshot_holds_is_read_object_by_object(
+    settings: Settings, admin_env: dict[str, str]
+) -> None:
+    snapshot_id = "01890000-0000-7000-8000-000000000004"
+    _seed_snapshot(settings, snapshot_id)
+
+    users = rewind(admin_env, "snapshot", "objects", snapshot_id, "--type", "user", "--limit", "2")
+    assert users.exit_code == 0, users.output
+    assert "User 0" in users.stdout
+    assert "User 1" in users.stdout
+    assert "User 2" not in users.stdout
+    more = users.stdout.split("more: --cursor ")[1].strip()
+    rest = rewind(
+        admin_env, "snapshot", "objects", snapshot_id, "--type", "user", "--cursor", more, "--json"
+    )
+    [deleted] = json.loads(rest.stdout)["items"]
+    assert (deleted["objectId"], deleted["deleted"]) == ("u002", True)
+
+    group = rewind(admin_env, "snapshot", "object", snapshot_id, "group", "g001")
+    assert group.exit_code == 0, group.output
+    assert '"displayName": "Admins"' in group.stdout
+    assert "members (2): u000, u001" in group.stdout
+    assert "owners (1): u002" in group.stdout
+    user = json.loads(
+        rewind(admin_env, "snapshot", "object", snapshot_id, "user", "u000", "--json").stdout
+    )
+    assert user["body"] == {"id": "u000", "displayName": "User 0"}
+    assert user["links"]["manager"] == "u001"
+
+    unknown_type = rewind(admin_env, "snapshot", "objects", snapshot_id, "--type", "printer")
+    assert unknown_type.exit_code == 1
+    assert "printer" in unknown_type.stderr
+    missing = rewind(admin_env, "snapshot", "object", snapshot_id, "user", "nope")
+    assert missing.exit_code == 1
+    assert "notFound" in missing.stderr
+
+
 def test_jobs_cancel_and_watch(settings: Settings, admin_env: dict[str, str]) -> None:
     job = json.loads(rewind(admin_env, "snapshot", "create", "--json").stdout)
 

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
+from rewind_api.cli import browse
 from rewind_api.cli.context import call, context_of, stderr, stdout
 from rewind_api.cli.follow import exit_code_for, follow_job
 from rewind_api.cli.render import (
@@ -18,7 +19,7 @@ from rewind_api.cli.render import (
 )
 
 app = typer.Typer(
-    help="Start, list, show and verify snapshots; place and lift legal holds.",
+    help="Start, list, show and verify snapshots, read what they hold; place and lift legal holds.",
     no_args_is_help=True,
 )
 
@@ -201,3 +202,7 @@ def release(ctx: typer.Context, snapshot_id: str, as_json: JsonOption = False) -
         print_json(snapshot)
     else:
         snapshot_detail(snapshot)
+
+
+app.command("objects")(browse.objects)
+app.command("object")(browse.show_object)
