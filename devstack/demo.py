@@ -304,6 +304,11 @@ def main(argv: list[str] | None = None) -> int:
     console.print(f"Graph emulator  {options.emulator_url}/v1.0")
     console.print("CLI             .venv/bin/rewind --help")
     console.print("                .venv/bin/rewind snapshot list")
+    console.print(
+        f"                .venv/bin/rewind snapshot object {snapshot_id} "
+        f"conditionalAccessPolicy {incident['policy']['id']}"
+    )
+    console.print(f"                .venv/bin/rewind snapshot verify {snapshot_id} --wait")
     console.print("                .venv/bin/rewind diff list")
     console.print(f"                .venv/bin/rewind recover show {recovery['id']}")
     console.print("stop the stack  make down")

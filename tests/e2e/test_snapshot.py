@@ -1,11 +1,13 @@
 """End to end, as real processes (emulator with a generated tenant, Redis, the MongoDB-
 compatible server, API, status recorder, snapshotter): a snapshot created through the
 API holds every object and link the emulator holds, and its statuses arrive in order
-over server-sent events."""
+over server-sent events; the CLI shows an object as backed up and verifies the
+snapshot."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -72,10 +74,18 @@ def test_a_snapshot_through_the_api_holds_the_whole_tenant(stack: Stack) -> None
 
     deleted = api.get(f"{tenant}/snapshots/{snapshot_id}/objects/user/{users[0]['id']}").json()
     assert deleted["deleted"] is True
-    verified = api.post(f"{tenant}/snapshots/{snapshot_id}/verify")
-    assert verified.status_code == 202, verified.text
-    outcome = clients.follow(verified.json()["id"])[-1]
-    assert outcome["status"] == "Completed", outcome
+    policy = state["types"]["conditionalAccessPolicy"]["active"][0]
+    shown = clients.rewind(
+        "snapshot", "object", snapshot_id, "conditionalAccessPolicy", policy["id"], "--json"
+    )
+    assert shown.returncode == 0, shown.stderr
+    assert json.loads(shown.stdout)["body"]["conditions"] == policy["conditions"]
+
+    verified = clients.rewind("snapshot", "verify", snapshot_id, "--wait")
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    assert f"snapshot {snapshot_id} verified: {sum(snapshot['counts'].values())} objects" in (
+        verified.stdout
+    )
 
 
 async def _contents(stack: Stack, snapshot_id: str) -> dict[str, dict[str, Any]]:
