@@ -9,6 +9,7 @@ import os
 import stat
 import threading
 from collections.abc import Callable, Coroutine
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -155,11 +156,13 @@ def simulate_verifier(settings: Settings, *, tampered: str | None) -> Callable[[
     return simulate_worker(settings, finish)
 
 
-def _seed_snapshot(settings: Settings, snapshot_id: str) -> None:
+def _seed_snapshot(
+    settings: Settings, snapshot_id: str, created_at: datetime | None = None
+) -> None:
     async def seed() -> None:
         mongo = Mongo(settings.mongo_url.get_secret_value(), settings.mongo_database)
         try:
-            await store_snapshot(SnapshotStore(mongo), snapshot_id)
+            await store_snapshot(SnapshotStore(mongo), snapshot_id, created_at=created_at)
         finally:
             await mongo.close()
 
@@ -365,6 +368,28 @@ def test_what_a_snapshot_holds_is_read_object_by_object(
     missing = rewind(admin_env, "snapshot", "object", snapshot_id, "user", "nope")
     assert missing.exit_code == 1
     assert "notFound" in missing.stderr
+
+
+def test_latest_names_the_newest_snapshot(settings: Settings, admin_env: dict[str, str]) -> None:
+    none_yet = rewind(admin_env, "snapshot", "show", "latest")
+    assert none_yet.exit_code == 1
+    assert "no snapshot yet" in none_yet.stderr
+
+    older, newer = "01890000-0000-7000-8000-000000000005", "01890000-0000-7000-8000-000000000006"
+    now = datetime.now(UTC)
+    _seed_snapshot(settings, older, now - timedelta(days=1))
+    _seed_snapshot(settings, newer, now)
+
+    shown = rewind(admin_env, "snapshot", "show", "latest", "--json")
+    assert shown.exit_code == 0, shown.output
+    assert json.loads(shown.stdout)["id"] == newer
+    assert f"latest snapshot: {newer}" in shown.stderr
+
+    report = rewind(
+        admin_env, "diff", "create", "--snapshot", older, "--compare-to", "latest", "--json"
+    )
+    assert report.exit_code == 0, report.output
+    assert json.loads(report.stdout)["parameters"] == {"snapshotId": older, "compareTo": newer}
 
 
 def test_jobs_cancel_and_watch(settings: Settings, admin_env: dict[str, str]) -> None:

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from rewind_api.cli.context import call, context_of, stdout
+from rewind_api.cli.context import SnapshotArgument, call, context_of, stdout
 from rewind_api.cli.render import print_json
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the API's JSON.")]
@@ -21,7 +21,7 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print the API's JSON."
 
 def objects(
     ctx: typer.Context,
-    snapshot_id: str,
+    reference: SnapshotArgument,
     type_name: Annotated[
         str | None,
         typer.Option("--type", help="One object type (e.g. user); default: every type in turn."),
@@ -34,7 +34,7 @@ def objects(
 ) -> None:
     """The objects a snapshot holds, by type: ids, names, deleted or not, versions."""
     cli = context_of(ctx)
-    path = cli.tenant_path(f"/snapshots/{snapshot_id}/objects")
+    path = cli.tenant_path(f"/snapshots/{cli.snapshot_id(reference)}/objects")
     page = call(lambda: cli.client().get(path, type=type_name, limit=limit, cursor=cursor))
     if as_json:
         print_json(page)
@@ -49,13 +49,14 @@ def objects(
 
 def show_object(
     ctx: typer.Context,
-    snapshot_id: str,
+    reference: SnapshotArgument,
     type_name: Annotated[str, typer.Argument(metavar="TYPE", help="The object's type.")],
     object_id: str,
     as_json: JsonOption = False,
 ) -> None:
     """One object as it was backed up: its body as Graph returned it, and its links."""
     cli = context_of(ctx)
+    snapshot_id = cli.snapshot_id(reference)
     path = cli.tenant_path(f"/snapshots/{snapshot_id}/objects/{type_name}/{object_id}")
     found = call(lambda: cli.client().get(path))
     if as_json:

@@ -7,7 +7,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import NoReturn, TypeVar
+from typing import Annotated, NoReturn, TypeVar
 
 import typer
 from pydantic import ValidationError
@@ -26,6 +26,15 @@ EXIT_JOB_CANCELED = 4
 
 DEFAULT_API_URL = "http://127.0.0.1:8000"
 DEFAULT_TOKEN_FILE = Path("var") / "admin-token"
+
+#: Where a snapshot id is asked for, this names the tenant's newest snapshot.
+LATEST = "latest"
+SnapshotArgument = Annotated[
+    str,
+    typer.Argument(
+        metavar="SNAPSHOT", help="A snapshot id, or `latest` for the tenant's newest snapshot."
+    ),
+]
 
 
 def stdout() -> Console:
@@ -100,6 +109,19 @@ class CliContext:
 
     def tenant_path(self, suffix: str = "") -> str:
         return f"/v1/tenants/{self.tenant_id()}{suffix}"
+
+    def snapshot_id(self, reference: str) -> str:
+        """``reference`` itself, or for ``latest`` the id of the tenant's newest snapshot,
+        named on standard error so the choice is on record."""
+        if reference != LATEST:
+            return reference
+        page = call(lambda: self.client().get(self.tenant_path("/snapshots"), limit=1))
+        if not page["items"]:
+            fail("the tenant has no snapshot yet")
+        newest = page["items"][0]
+        created = str(newest.get("createdAt", "")).replace("T", " ")[:19]
+        stderr().print(f"latest snapshot: {newest['id']} (created {created})", highlight=False)
+        return str(newest["id"])
 
     def close(self) -> None:
         if self._client is not None:

@@ -83,9 +83,12 @@ def _show(
 @app.command("create")
 def create(
     ctx: typer.Context,
-    snapshot: Annotated[str, typer.Option(help="The snapshot (backup) to compare.")],
+    snapshot: Annotated[
+        str, typer.Option(help="The snapshot (backup) to compare; `latest`: the newest.")
+    ],
     compare_to: Annotated[
-        str | None, typer.Option(help="Another snapshot; default: the live tenant.")
+        str | None,
+        typer.Option(help="Another snapshot (or `latest`); default: the live tenant."),
     ] = None,
     type_: Annotated[
         list[TypeName] | None, typer.Option("--type", help="Compare only this type (repeatable).")
@@ -104,9 +107,10 @@ def create(
 ) -> None:
     """Start a difference report: what changed since a backup."""
     cli = context_of(ctx)
+    snapshot = cli.snapshot_id(snapshot)
     body: dict[str, Any] = {"snapshotId": snapshot}
     if compare_to:
-        body["compareTo"] = compare_to
+        body["compareTo"] = cli.snapshot_id(compare_to)
     scope = build_scope([t.value for t in type_ or []], object_ids or [])
     if scope is not None:
         body["scope"] = scope

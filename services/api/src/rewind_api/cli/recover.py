@@ -154,7 +154,8 @@ def recover(
     snapshot: Annotated[
         str | None,
         typer.Option(
-            help="The snapshot to go back to (a pre-recovery snapshot undoes a recovery)."
+            help="The snapshot to go back to (`latest`: the newest; a pre-recovery snapshot "
+            "undoes a recovery)."
         ),
     ] = None,
     report: Annotated[
@@ -185,7 +186,9 @@ def recover(
     if (snapshot is None) == (report is None):
         fail("give exactly one of --snapshot and --report (or a command: show, list)", 2)
     cli = context_of(ctx)
-    body: dict[str, Any] = {"snapshotId": snapshot} if snapshot else {"differenceReportId": report}
+    body: dict[str, Any] = (
+        {"snapshotId": cli.snapshot_id(snapshot)} if snapshot else {"differenceReportId": report}
+    )
     scope = build_scope([t.value for t in type_ or []], object_ids or [])
     if scope is not None:
         body["scope"] = scope

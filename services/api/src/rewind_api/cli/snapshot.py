@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from rewind_api.cli import browse
-from rewind_api.cli.context import call, context_of, stderr, stdout
+from rewind_api.cli.context import SnapshotArgument, call, context_of, stderr, stdout
 from rewind_api.cli.follow import exit_code_for, follow_job
 from rewind_api.cli.render import (
     human_bytes,
@@ -122,9 +122,10 @@ def list_snapshots(
 
 
 @app.command("show")
-def show(ctx: typer.Context, snapshot_id: str, as_json: JsonOption = False) -> None:
+def show(ctx: typer.Context, reference: SnapshotArgument, as_json: JsonOption = False) -> None:
     """One snapshot: counts per type, cost, integrity roots, retention."""
     cli = context_of(ctx)
+    snapshot_id = cli.snapshot_id(reference)
     snapshot = call(lambda: cli.client().get(cli.tenant_path(f"/snapshots/{snapshot_id}")))
     if as_json:
         print_json(snapshot)
@@ -135,13 +136,14 @@ def show(ctx: typer.Context, snapshot_id: str, as_json: JsonOption = False) -> N
 @app.command("verify")
 def verify(
     ctx: typer.Context,
-    snapshot_id: str,
+    reference: SnapshotArgument,
     wait: WaitOption = False,
     idempotency_key: IdempotencyOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Recompute every hash of a snapshot; with --wait, exit 3 if any does not match."""
     cli = context_of(ctx)
+    snapshot_id = cli.snapshot_id(reference)
     headers = {"Idempotency-Key": idempotency_key} if idempotency_key else None
     path = cli.tenant_path(f"/snapshots/{snapshot_id}/verify")
     job = call(lambda: cli.client().post(path, headers=headers))
@@ -176,7 +178,7 @@ def _verdict(job: dict[str, Any], snapshot_id: str) -> None:
 @app.command("hold")
 def hold(
     ctx: typer.Context,
-    snapshot_id: str,
+    reference: SnapshotArgument,
     reason: Annotated[
         str, typer.Option(help="Why it is kept (a case, an incident); shown with the hold.")
     ],
@@ -184,7 +186,7 @@ def hold(
 ) -> None:
     """Place a legal hold (admin): retention keeps the snapshot until it is lifted."""
     cli = context_of(ctx)
-    path = cli.tenant_path(f"/snapshots/{snapshot_id}/legal-hold")
+    path = cli.tenant_path(f"/snapshots/{cli.snapshot_id(reference)}/legal-hold")
     snapshot = call(lambda: cli.client().put(path, {"reason": reason}))
     if as_json:
         print_json(snapshot)
@@ -193,10 +195,10 @@ def hold(
 
 
 @app.command("release")
-def release(ctx: typer.Context, snapshot_id: str, as_json: JsonOption = False) -> None:
+def release(ctx: typer.Context, reference: SnapshotArgument, as_json: JsonOption = False) -> None:
     """Lift a legal hold (admin): retention applies to the snapshot again."""
     cli = context_of(ctx)
-    path = cli.tenant_path(f"/snapshots/{snapshot_id}/legal-hold")
+    path = cli.tenant_path(f"/snapshots/{cli.snapshot_id(reference)}/legal-hold")
     snapshot = call(lambda: cli.client().delete(path))
     if as_json:
         print_json(snapshot)
