@@ -13,10 +13,16 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from rewind_api.cli.context import SnapshotArgument, call, context_of, stdout
+from rewind_api.cli.context import (
+    CursorOption,
+    JsonOption,
+    LimitOption,
+    SnapshotArgument,
+    call,
+    context_of,
+    stdout,
+)
 from rewind_api.cli.render import print_json
-
-JsonOption = Annotated[bool, typer.Option("--json", help="Print the API's JSON.")]
 
 
 def objects(
@@ -26,10 +32,8 @@ def objects(
         str | None,
         typer.Option("--type", help="One object type (e.g. user); default: every type in turn."),
     ] = None,
-    limit: Annotated[int, typer.Option(min=1, max=500, help="How many to list.")] = 50,
-    cursor: Annotated[
-        str | None, typer.Option(help="Continue a listing (its `next` value).")
-    ] = None,
+    limit: LimitOption = 50,
+    cursor: CursorOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """The objects a snapshot holds, by type: ids, names, deleted or not, versions."""

@@ -27,6 +27,10 @@ EXIT_JOB_CANCELED = 4
 DEFAULT_API_URL = "http://127.0.0.1:8000"
 DEFAULT_TOKEN_FILE = Path("var") / "admin-token"
 
+JsonOption = Annotated[bool, typer.Option("--json", help="Print the API's JSON.")]
+LimitOption = Annotated[int, typer.Option(min=1, max=500, help="How many to list.")]
+CursorOption = Annotated[str | None, typer.Option(help="Continue a listing (its `next` value).")]
+
 #: Where a snapshot id is asked for, this names the tenant's newest snapshot.
 LATEST = "latest"
 SnapshotArgument = Annotated[

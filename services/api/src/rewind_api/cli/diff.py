@@ -8,7 +8,15 @@ from typing import Annotated, Any
 import typer
 
 from rewind_api.cli.client import ApiClient
-from rewind_api.cli.context import call, context_of, stderr, stdout
+from rewind_api.cli.context import (
+    CursorOption,
+    JsonOption,
+    LimitOption,
+    call,
+    context_of,
+    stderr,
+    stdout,
+)
 from rewind_api.cli.diff_render import changes_table, report_detail, reports_table
 from rewind_api.cli.follow import exit_code_for, follow_job
 from rewind_api.cli.render import print_json
@@ -17,7 +25,6 @@ from rewind_common.registry import type_names
 
 app = typer.Typer(help="Create, list and show difference reports.", no_args_is_help=True)
 
-JsonOption = Annotated[bool, typer.Option("--json", help="Print the API's JSON.")]
 #: Changes fetched per request when showing a report.
 PAGE = 500
 
@@ -154,10 +161,8 @@ def show(
 @app.command("list")
 def list_reports(
     ctx: typer.Context,
-    limit: Annotated[int, typer.Option(min=1, max=500, help="How many to list.")] = 20,
-    cursor: Annotated[
-        str | None, typer.Option(help="Continue a listing (its `next` value).")
-    ] = None,
+    limit: LimitOption = 20,
+    cursor: CursorOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Difference reports of the tenant, newest first."""

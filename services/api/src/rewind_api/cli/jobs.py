@@ -6,13 +6,19 @@ from typing import Annotated
 
 import typer
 
-from rewind_api.cli.context import EXIT_ERROR, call, context_of, stdout
+from rewind_api.cli.context import (
+    EXIT_ERROR,
+    CursorOption,
+    JsonOption,
+    LimitOption,
+    call,
+    context_of,
+    stdout,
+)
 from rewind_api.cli.follow import exit_code_for, follow_job
 from rewind_api.cli.render import job_detail, jobs_table, print_json
 
 app = typer.Typer(help="List, show, watch and cancel jobs.", no_args_is_help=True)
-
-JsonOption = Annotated[bool, typer.Option("--json", help="Print the API's JSON.")]
 
 
 @app.command("list")
@@ -22,8 +28,8 @@ def list_jobs(
         str | None, typer.Option(help="snapshot, differenceReport, recovery or verify.")
     ] = None,
     status: Annotated[str | None, typer.Option(help='e.g. "In progress", Failed.')] = None,
-    limit: Annotated[int, typer.Option(min=1, max=500)] = 20,
-    cursor: Annotated[str | None, typer.Option(help="Continue a listing.")] = None,
+    limit: LimitOption = 20,
+    cursor: CursorOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Jobs of the tenant, newest first."""

@@ -15,7 +15,16 @@ import typer
 from rich.table import Table
 
 from rewind_api.cli.client import ApiClient
-from rewind_api.cli.context import call, context_of, fail, stderr, stdout
+from rewind_api.cli.context import (
+    CursorOption,
+    JsonOption,
+    LimitOption,
+    call,
+    context_of,
+    fail,
+    stderr,
+    stdout,
+)
 from rewind_api.cli.diff import TypeName, build_scope
 from rewind_api.cli.follow import exit_code_for, follow_job
 from rewind_api.cli.render import print_json, progress_text, status_text
@@ -26,7 +35,6 @@ app = typer.Typer(
     no_args_is_help=False,
 )
 
-JsonOption = Annotated[bool, typer.Option("--json", help="Print the API's JSON.")]
 #: Actions fetched per request when showing a recovery.
 PAGE = 500
 _OUTCOME_STYLES = {"applied": "green", "failed": "red", "skipped": "yellow", "pending": "dim"}
@@ -227,8 +235,8 @@ def show(
 @app.command("list")
 def list_recoveries(
     ctx: typer.Context,
-    limit: Annotated[int, typer.Option(min=1, max=500, help="How many to list.")] = 20,
-    cursor: Annotated[str | None, typer.Option(help="Continue a listing (its `next`).")] = None,
+    limit: LimitOption = 20,
+    cursor: CursorOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Recoveries of the tenant, newest first."""

@@ -8,7 +8,16 @@ from typing import Annotated, Any
 import typer
 
 from rewind_api.cli import browse
-from rewind_api.cli.context import SnapshotArgument, call, context_of, stderr, stdout
+from rewind_api.cli.context import (
+    CursorOption,
+    JsonOption,
+    LimitOption,
+    SnapshotArgument,
+    call,
+    context_of,
+    stderr,
+    stdout,
+)
 from rewind_api.cli.follow import exit_code_for, follow_job
 from rewind_api.cli.render import (
     human_bytes,
@@ -23,9 +32,6 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 
-JsonOption = Annotated[bool, typer.Option("--json", help="Print the API's JSON.")]
-LimitOption = Annotated[int, typer.Option(min=1, max=500, help="How many to list.")]
-CursorOption = Annotated[str | None, typer.Option(help="Continue a listing (its `next` value).")]
 WaitOption = Annotated[
     bool, typer.Option("--wait", help="Follow the job with a progress bar until it ends.")
 ]
