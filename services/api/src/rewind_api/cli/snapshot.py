@@ -133,10 +133,7 @@ def show(ctx: typer.Context, reference: SnapshotArgument, as_json: JsonOption = 
     cli = context_of(ctx)
     snapshot_id = cli.snapshot_id(reference)
     snapshot = call(lambda: cli.client().get(cli.tenant_path(f"/snapshots/{snapshot_id}")))
-    if as_json:
-        print_json(snapshot)
-    else:
-        snapshot_detail(snapshot)
+    _print_snapshot(snapshot, as_json)
 
 
 @app.command("verify")
@@ -194,10 +191,7 @@ def hold(
     cli = context_of(ctx)
     path = cli.tenant_path(f"/snapshots/{cli.snapshot_id(reference)}/legal-hold")
     snapshot = call(lambda: cli.client().put(path, {"reason": reason}))
-    if as_json:
-        print_json(snapshot)
-    else:
-        snapshot_detail(snapshot)
+    _print_snapshot(snapshot, as_json)
 
 
 @app.command("release")
@@ -206,6 +200,10 @@ def release(ctx: typer.Context, reference: SnapshotArgument, as_json: JsonOption
     cli = context_of(ctx)
     path = cli.tenant_path(f"/snapshots/{cli.snapshot_id(reference)}/legal-hold")
     snapshot = call(lambda: cli.client().delete(path))
+    _print_snapshot(snapshot, as_json)
+
+
+def _print_snapshot(snapshot: dict[str, Any], as_json: bool) -> None:
     if as_json:
         print_json(snapshot)
     else:
