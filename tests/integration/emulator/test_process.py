@@ -8,37 +8,15 @@ from pathlib import Path
 
 import httpx
 import pytest
-from devstack.processes import ManagedProcess, free_port
 
-TENANT = "11111111-2222-4333-8444-555555555555"
+from tests.support.emulator import DEMO_TENANT as TENANT
+from tests.support.emulator import running_emulator
 
 
 @pytest.fixture(scope="module")
 def emulator_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-
-    def ready() -> bool:
-        try:
-            return httpx.get(f"{base}/_emulator/config", timeout=0.5).status_code == 200
-        except httpx.HTTPError:
-            return False
-
-    process = ManagedProcess(
-        "graph-emulator",
-        [
-            sys.executable, "-m", "graph_emulator", "--host", "127.0.0.1", "--port", str(port),
-            "--tenant-id", TENANT, "--seed-demo",
-        ],
-        log_path=Path(tmp_path_factory.mktemp("emulator")) / "emulator.log",
-        ready=ready,
-        ready_timeout=30,
-    )  # fmt: skip
-    process.start()
-    try:
+    with running_emulator(Path(tmp_path_factory.mktemp("emulator"))) as base:
         yield base
-    finally:
-        process.stop()
 
 
 def test_serves_graph_with_the_demo_tenant(emulator_process: str) -> None:

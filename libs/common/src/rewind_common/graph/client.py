@@ -41,6 +41,7 @@ from rewind_common.graph.costs import request_cost
 from rewind_common.graph.credentials import authentication_provider
 from rewind_common.graph.errors import graph_error, retry_after_seconds, unavailable
 from rewind_common.graph.middleware import RESERVED_WRITES_HEADER, BudgetMiddleware, Observer
+from rewind_common.graph.read_ahead import ReportSentMiddleware, abandon, next_link_in, send_ahead
 from rewind_common.settings import Settings, TenantConnection
 
 log = logging.getLogger(__name__)
@@ -129,6 +130,13 @@ def _decode(content: bytes) -> Any:
         return content.decode("utf-8", "replace")
 
 
+@dataclass(frozen=True)
+class _Unparsed:
+    status: int
+    headers: Mapping[str, str]
+    content: bytes
+
+
 def _unbind(response: httpx.Response) -> None:
     """Let the response go as soon as it is read. httpx binds a response's stream back
     to the response (``BoundAsyncStream``), a cycle only the garbage collector undoes:
@@ -154,6 +162,7 @@ class GraphClient:
         self._budget = budget
         middleware = KiotaClientFactory.get_default_middleware(None)
         middleware.append(BudgetMiddleware(budget, self._base_path, observe))
+        middleware.append(ReportSentMiddleware())
         http = httpx.AsyncClient(
             timeout=httpx.Timeout(timeout_seconds, connect=10.0),
             verify=_tls_context(),
@@ -187,6 +196,17 @@ class GraphClient:
         headers: Mapping[str, str] | None = None,
     ) -> GraphResponse:
         """Send one request; answers are returned whatever their status."""
+        answer = await self._send_unparsed(method, path_or_url, params, body, headers)
+        return GraphResponse(answer.status, answer.headers, _decode(answer.content))
+
+    async def _send_unparsed(
+        self,
+        method: str,
+        path_or_url: str,
+        params: Mapping[str, str] | None,
+        body: Any,
+        headers: Mapping[str, str] | None,
+    ) -> _Unparsed:
         url = self.url(path_or_url, params)
         info = RequestInformation()
         info.http_method = Method(method.upper())
@@ -202,9 +222,9 @@ class GraphClient:
             response: httpx.Response = await self.adapter.send_primitive_async(info, "bytes", {})
         except httpx.TransportError as exc:
             raise unavailable(method, url, exc) from exc
-        decoded = _decode(response.content)
+        content = response.content
         _unbind(response)
-        return GraphResponse(response.status_code, response.headers, decoded)
+        return _Unparsed(response.status_code, response.headers, content)
 
     async def request(
         self,
@@ -222,26 +242,39 @@ class GraphClient:
         cannot be reached, ``DependencyUnavailable`` lets the job resume later. Other
         errors raise ``GraphError`` with Graph's code.
         """
+        return _decode(await self._content(method, path_or_url, params, body, headers))
+
+    async def _content(
+        self,
+        method: str,
+        path_or_url: str,
+        params: Mapping[str, str] | None,
+        body: Any,
+        headers: Mapping[str, str] | None,
+    ) -> bytes:
+        """``request``'s answer before it is parsed."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + THROTTLE_PATIENCE_SECONDS
         while True:
-            response = await self.send(
-                method, path_or_url, params=params, body=body, headers=headers
-            )
-            if response.status < 400:
-                return response.body
+            answer = await self._send_unparsed(method, path_or_url, params, body, headers)
+            if answer.status < 400:
+                return answer.content
             error = graph_error(
-                response.status, response.body, response.headers, method=method, url=path_or_url
+                answer.status,
+                _decode(answer.content),
+                answer.headers,
+                method=method,
+                url=path_or_url,
             )
-            if response.status not in TRANSIENT_STATUSES:
+            if answer.status not in TRANSIENT_STATUSES:
                 raise error
-            wait = retry_after_seconds(response.headers) or 5.0
+            wait = retry_after_seconds(answer.headers) or 5.0
             if loop.time() + wait > deadline:
                 raise DependencyUnavailable(
-                    f"Graph keeps answering {response.status} ({error.graph_code}) "
+                    f"Graph keeps answering {answer.status} ({error.graph_code}) "
                     f"to {method} {path_or_url}"
                 ) from error
-            log.info("Graph answered %s; waiting %.1fs", response.status, wait)
+            log.info("Graph answered %s; waiting %.1fs", answer.status, wait)
             await asyncio.sleep(wait)
 
     async def get(self, path_or_url: str, params: Mapping[str, str] | None = None) -> Any:
@@ -255,22 +288,49 @@ class GraphClient:
     ) -> AsyncIterator[Page]:
         """Every page of a collection (or a delta round), following ``@odata.nextLink``.
 
-        The last page of a delta round carries ``delta_link``."""
+        The last page of a delta round carries ``delta_link``.
+
+        Each page's nextLink is requested as soon as the page has arrived, before the
+        page is parsed and handed over: a round's pages can only be read one after
+        another, and Graph then works on the next while this process works on the
+        current one. The link is taken from the answer's bytes and checked against the
+        parsed page; a read that stops early cancels the request ahead."""
         url: str | None = path_or_url
         first = True
-        while url is not None:
-            raw = await self.request("GET", url, params=params if first else None, headers=headers)
-            first = False
-            if not isinstance(raw, dict):
-                raise GraphError(
-                    f"Graph answered a non-object to GET {url}", status=200, graph_code="badBody"
-                )
-            items = raw.get("value")
-            if items is None and "id" in raw:
-                items = [raw]  # a singleton
-            next_link = raw.get("@odata.nextLink")
-            yield Page(list(items or []), next_link, raw.get("@odata.deltaLink"), raw)
-            url = next_link
+        ahead: tuple[str, asyncio.Task[bytes]] | None = None
+        try:
+            while url is not None:
+                if ahead is not None and ahead[0] == url:
+                    content = await ahead[1]
+                else:
+                    content = await self._content(
+                        "GET", url, params if first else None, None, headers
+                    )
+                ahead = None
+                first = False
+                guessed = next_link_in(content)
+                if guessed is not None:
+                    request = self._content("GET", guessed, None, None, headers)
+                    ahead = (guessed, await send_ahead(request))
+                raw = _decode(content)
+                if not isinstance(raw, dict):
+                    raise GraphError(
+                        f"Graph answered a non-object to GET {url}",
+                        status=200,
+                        graph_code="badBody",
+                    )
+                items = raw.get("value")
+                if items is None and "id" in raw:
+                    items = [raw]  # a singleton
+                next_link = raw.get("@odata.nextLink")
+                if ahead is not None and ahead[0] != next_link:
+                    await abandon(ahead[1])
+                    ahead = None
+                yield Page(list(items or []), next_link, raw.get("@odata.deltaLink"), raw)
+                url = next_link
+        finally:
+            if ahead is not None:
+                await abandon(ahead[1])
 
     async def batch(self, requests: Sequence[BatchRequest]) -> list[BatchResult]:
         """Send requests in $batch calls of at most 20, retrying any that Graph throttled
