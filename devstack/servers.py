@@ -5,6 +5,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import httpx
+
 from devstack.processes import ManagedProcess, port_open
 
 
@@ -65,3 +67,21 @@ def _mongo_answers(port: int) -> bool:
         return True
     finally:
         client.close()
+
+
+def emulator_server(port: int, workdir: Path, *args: str) -> ManagedProcess:
+    """The Graph emulator (``args``: more of its options, a tenant id or the demo
+    tenant); ready once its test endpoints answer."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    base = f"http://127.0.0.1:{port}"
+    argv = [sys.executable, "-m", "graph_emulator", "--host", "127.0.0.1", "--port", str(port)]
+
+    def ready() -> bool:
+        try:
+            return httpx.get(f"{base}/_emulator/config", timeout=1).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    return ManagedProcess(
+        "graph-emulator", [*argv, *args], log_path=workdir / "emulator.log", ready=ready
+    )

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import contextlib
 import random
-import sys
 import tempfile
 import time
 from collections.abc import AsyncIterator, Mapping
@@ -18,7 +17,7 @@ from typing import Any
 import httpx
 import redis.asyncio as aioredis
 from devstack.processes import ManagedProcess, free_port
-from devstack.servers import mongo_server, redis_server
+from devstack.servers import emulator_server, mongo_server, redis_server
 
 from rewind_common.graph.client import GraphClient, open_graph_client
 from rewind_common.ids import new_id
@@ -169,23 +168,11 @@ async def bench_environment(step_seconds: float = 30.0) -> AsyncIterator[Bench]:
         redis_port, mongo_port, graph_port = ports
         base = f"http://127.0.0.1:{graph_port}"
 
-        def emulator_ready() -> bool:
-            try:
-                return httpx.get(f"{base}/_emulator/config", timeout=1).status_code == 200
-            except httpx.HTTPError:
-                return False
-
         processes = [
             redis_server(redis_port, root / "redis"),
             mongo_server(mongo_port, root / "mongodb"),
-            ManagedProcess(
-                "graph-emulator",
-                [sys.executable, "-m", "graph_emulator", "--host", "127.0.0.1",
-                 "--port", str(graph_port), "--tenant-id", TENANT_ID],
-                log_path=root / "emulator.log",
-                ready=emulator_ready,
-            ),
-        ]  # fmt: skip
+            emulator_server(graph_port, root / "emulator", "--tenant-id", TENANT_ID),
+        ]
         started: list[ManagedProcess] = []
         try:
             for process in processes:

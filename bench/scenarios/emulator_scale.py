@@ -10,7 +10,6 @@ proportion to the tenant. Each size runs in a fresh emulator process.
 from __future__ import annotations
 
 import gc
-import sys
 import tempfile
 import time
 import tracemalloc
@@ -20,7 +19,8 @@ from typing import Any
 
 import httpx
 import psutil
-from devstack.processes import ManagedProcess, free_port
+from devstack.processes import free_port
+from devstack.servers import emulator_server
 
 from bench.harness import Check, ScenarioResult
 
@@ -54,19 +54,7 @@ def _rss_mb(pid: int) -> float:
 def _measure(params: dict[str, int], workdir: Path) -> dict[str, Any]:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-
-    def ready() -> bool:
-        try:
-            return httpx.get(f"{base}/_emulator/config", timeout=1).status_code == 200
-        except httpx.HTTPError:
-            return False
-
-    process = ManagedProcess(
-        "graph-emulator",
-        [sys.executable, "-m", "graph_emulator", "--host", "127.0.0.1", "--port", str(port)],
-        log_path=workdir / f"emulator-{port}.log",
-        ready=ready,
-    )
+    process = emulator_server(port, workdir / f"emulator-{port}")
     process.start()
     try:
         assert process.pid is not None

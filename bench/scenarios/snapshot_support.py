@@ -16,7 +16,6 @@ import asyncio
 import contextlib
 import gc
 import json
-import sys
 import tempfile
 import time
 import tracemalloc
@@ -29,7 +28,7 @@ from urllib.parse import urlencode
 import httpx
 import redis.asyncio as aioredis
 from devstack.processes import ManagedProcess, free_port
-from devstack.servers import mongo_server, redis_server
+from devstack.servers import emulator_server, mongo_server, redis_server
 from kiota_abstractions.authentication import AnonymousAuthenticationProvider
 from kiota_abstractions.method import Method
 from kiota_abstractions.native_response_handler import NativeResponseHandler
@@ -92,19 +91,7 @@ def servers() -> Iterator[Servers]:
         root = Path(tmp)
         port = free_port()
 
-        def ready() -> bool:
-            try:
-                answer = httpx.get(f"http://127.0.0.1:{port}/_emulator/config", timeout=1)
-                return answer.status_code == 200
-            except httpx.HTTPError:
-                return False
-
-        emulator = ManagedProcess(
-            "graph-emulator",
-            [sys.executable, "-m", "graph_emulator", "--host", "127.0.0.1", "--port", str(port)],
-            log_path=root / "emulator.log",
-            ready=ready,
-        )
+        emulator = emulator_server(port, root / "emulator")
         mongo_port, redis_port = free_port(), free_port()
         started = [
             emulator.start(),

@@ -4,40 +4,22 @@ Graph client and Graph."""
 from __future__ import annotations
 
 import contextlib
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
-from devstack.processes import ManagedProcess, free_port
+from devstack.processes import free_port
+from devstack.servers import emulator_server
 
 DEMO_TENANT = "11111111-2222-4333-8444-555555555555"
 
 
 @contextlib.contextmanager
-def running_emulator(log_dir: Path) -> Iterator[str]:
+def running_emulator(workdir: Path) -> Iterator[str]:
     """``graph-emulator`` with the demo tenant on a free port; yields its base URL."""
     port = free_port()
-    base = f"http://127.0.0.1:{port}"
-
-    def ready() -> bool:
-        try:
-            return httpx.get(f"{base}/_emulator/config", timeout=0.5).status_code == 200
-        except httpx.HTTPError:
-            return False
-
-    process = ManagedProcess(
-        "graph-emulator",
-        [
-            sys.executable, "-m", "graph_emulator", "--host", "127.0.0.1", "--port", str(port),
-            "--tenant-id", DEMO_TENANT, "--seed-demo",
-        ],
-        log_path=log_dir / "emulator.log",
-        ready=ready,
-        ready_timeout=30,
-    )  # fmt: skip
+    process = emulator_server(port, workdir, "--tenant-id", DEMO_TENANT, "--seed-demo")
     process.start()
     try:
-        yield base
+        yield f"http://127.0.0.1:{port}"
     finally:
         process.stop()
