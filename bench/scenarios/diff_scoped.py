@@ -43,8 +43,7 @@ async def _measure(bench: Bench, params: dict[str, int]) -> dict[str, Any]:
         assert job.counters.get("changes") == 10, job.counters
     stats = bench.stats()
     chunks = bench.store.chunks
-    chunks._chunks.clear()  # a fresh worker process: nothing cached
-    chunks._headers.clear()
+    chunks.forget()  # a fresh worker process: nothing cached
     before = chunks.fetched
     await bench.diff(snapshot.id, scope=scope)
     return {

@@ -49,10 +49,10 @@ from rewind_common.registry import ALL_TYPES, Listing, get_type
 from rewind_common.settings import CredentialKind, Settings, TenantConnection
 from rewind_common.storage.jobs import JobRepository
 from rewind_common.storage.mongo import Mongo
-from rewind_common.storage.snapshots import SnapshotRecord, SnapshotStore
+from rewind_common.storage.snapshots import SnapshotRecord
 from rewind_common.tasks import SnapshotPayload
 from rewind_common.tenant import plans
-from rewind_snapshotter.snapshot.handler import SnapshotHandler
+from rewind_snapshotter.snapshot.handler import SnapshotHandler, snapshot_job_store
 
 TENANT_ID = "8b5b1d58-7f0e-4a9b-9a3c-2d4f6e8a1c01"
 
@@ -322,7 +322,7 @@ async def take_snapshot(
     )
     mongo = Mongo(servers.mongo_url, database)
     redis = aioredis.Redis.from_url(servers.redis_url)
-    store = SnapshotStore(mongo, chunk_cache_bytes=settings.snapshot_chunk_cache_mb * 1024 * 1024)
+    store = snapshot_job_store(mongo, settings)  # as the worker's snapshot jobs do
     await store.ensure_indexes()
     jobs = JobRepository(mongo)
 

@@ -35,8 +35,7 @@ async def _scoped_cost(differ: DiffHarness, users: int) -> tuple[int, int, set[s
     }
     await emulator.control("DELETE", "/_emulator/stats")
     store = differ.base.store
-    store.chunks._chunks.clear()
-    store.chunks._headers.clear()
+    store.chunks.forget()
     fetched = store.chunks.fetched
     report = await differ.diff(snapshot.id, scope=scope)
     assert report.job.status is JobStatus.COMPLETED, report.job.error

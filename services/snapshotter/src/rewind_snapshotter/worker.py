@@ -27,14 +27,23 @@ from rewind_common.storage.snapshots import SnapshotStore
 from rewind_common.tasks import Queue, TaskName
 from rewind_snapshotter.retention import RetentionHandler
 from rewind_snapshotter.scheduler import schedule_tick
-from rewind_snapshotter.snapshot.handler import SnapshotHandler
+from rewind_snapshotter.snapshot.handler import SnapshotHandler, snapshot_job_store
 from rewind_snapshotter.verify import VerifyHandler
 
 
-def _factory(build: Callable[[WorkerContext, SnapshotStore], JobHandler]) -> HandlerFactory:
+def _own_store(context: WorkerContext) -> SnapshotStore:
+    """A store caching only for its job: verify checks what is stored, not what an
+    earlier job of the process read."""
+    cache = context.settings.snapshot_chunk_cache_mb * 1024 * 1024
+    return SnapshotStore(context.mongo, chunk_cache_bytes=cache)
+
+
+def _factory(
+    build: Callable[[WorkerContext, SnapshotStore], JobHandler],
+    store: Callable[[WorkerContext], SnapshotStore] = _own_store,
+) -> HandlerFactory:
     async def factory(context: WorkerContext, payload: dict[str, Any]) -> JobHandler:
-        cache = context.settings.snapshot_chunk_cache_mb * 1024 * 1024
-        return build(context, SnapshotStore(context.mongo, chunk_cache_bytes=cache))
+        return build(context, store(context))
 
     return factory
 
@@ -46,7 +55,10 @@ def create_app(settings: Settings | None = None) -> Celery:
         app,
         TaskName.SNAPSHOT,
         settings,
-        _factory(lambda c, store: SnapshotHandler(c.settings, store, graph_opener(c))),
+        _factory(
+            lambda c, store: SnapshotHandler(c.settings, store, graph_opener(c)),
+            lambda c: snapshot_job_store(c.mongo, c.settings),
+        ),
     )
     register_job_task(
         app, TaskName.VERIFY, settings, _factory(lambda c, store: VerifyHandler(store))

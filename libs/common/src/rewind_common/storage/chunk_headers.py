@@ -6,7 +6,9 @@ snapshot on a chain of ten segments would ask the server for the headers of some
 (segment, type) pairs, one round trip each. ``prime`` reads the headers of every type
 of a segment in one query instead. A segment written to afterwards (the
 snapshot's own, sealed a type at a time while the pass reads the chain) falls back to
-asking per type for what it lacks, so nothing stale is kept.
+asking per type for what it lacks, so nothing stale is kept. The headers of segments
+the caller vouches for as sealed (``trust``) are also kept in the chunk cache, which may
+outlive this object: another job of the same process reading the same chain asks nothing.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from typing import Any
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import PyMongoError
 
+from rewind_common.storage.chunk_cache import ChunkCache
 from rewind_common.storage.mongo import Document, unavailable
 
 _PROJECTION = {"o": 1, "hi": 1, "n": 1, "seg": 1, "t": 1}
@@ -45,8 +48,11 @@ class ChunkHeaders:
     """Chunk headers by (segment, type), read from the manifest collection and kept
     (chunks are immutable; a write to a segment drops what it changes)."""
 
-    def __init__(self, manifest: AsyncCollection[Document]) -> None:
+    def __init__(self, manifest: AsyncCollection[Document], cache: ChunkCache) -> None:
         self._manifest = manifest
+        self._cache = cache
+        #: Segments known to be sealed, whose headers the cache may keep.
+        self._sealed: set[str] = set()
         self._headers: dict[tuple[str, str], list[ChunkHeader]] = {}
         #: Segments whose headers of every type are all held.
         self._complete: set[str] = set()
@@ -59,7 +65,7 @@ class ChunkHeaders:
         made once however many callers ask at the same time."""
         waits = []
         for segment in dict.fromkeys(segments):
-            if segment in self._complete:
+            if segment in self._complete or self._from_cache(segment):
                 continue
             reading = self._reading.get(segment)
             if reading is None:
@@ -78,9 +84,29 @@ class ChunkHeaders:
         found: dict[str, list[ChunkHeader]] = defaultdict(list)
         for document in documents:
             found[str(document["t"])].append(ChunkHeader.of(document))
-        for type_name, headers in found.items():
-            self._headers[(segment, type_name)] = sorted(headers, key=_first)
+        by_type = {type_name: sorted(headers, key=_first) for type_name, headers in found.items()}
+        self._hold(segment, by_type)
+        if segment in self._sealed:
+            self._cache.keep_sealed_headers(segment, by_type)
+
+    def _hold(self, segment: str, by_type: Mapping[str, list[ChunkHeader]]) -> None:
+        for type_name, headers in by_type.items():
+            self._headers[(segment, type_name)] = headers
         self._complete.add(segment)
+
+    def _from_cache(self, segment: str) -> bool:
+        """Hold a sealed segment's headers from the cache, if there."""
+        if segment not in self._sealed:
+            return False
+        by_type = self._cache.sealed_headers(segment)
+        if by_type is None:
+            return False
+        self._hold(segment, by_type)
+        return True
+
+    def trust(self, segments: Iterable[str]) -> None:
+        """These segments are sealed: nothing will be added to them."""
+        self._sealed.update(segments)
 
     async def of(self, segment: str, type_name: str) -> list[ChunkHeader]:
         """The headers of a segment's chunks of a type, sorted by first id."""
@@ -88,8 +114,12 @@ class ChunkHeaders:
         cached = self._headers.get(key)
         if cached is not None:
             return cached
-        if segment in self._complete:
-            return []
+        if segment in self._complete or self._from_cache(segment):
+            return self._headers.get(key, [])
+        if segment in self._sealed:
+            # one query either way, and the whole segment's headers can be kept
+            await self.prime([segment])
+            return self._headers.get(key, [])
         writes = self._writes[segment]
         documents = await self._find({"seg": segment, "t": type_name})
         headers = sorted((ChunkHeader.of(d) for d in documents), key=_first)
@@ -107,6 +137,7 @@ class ChunkHeaders:
 
     def written(self, segment: str, type_name: str) -> None:
         """Chunks of a type were just added to a segment."""
+        self._sealed.discard(segment)
         self._writes[segment] += 1
         self._complete.discard(segment)
         self._headers.pop((segment, type_name), None)

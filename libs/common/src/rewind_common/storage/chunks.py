@@ -14,7 +14,6 @@ import asyncio
 import bisect
 import re
 from array import array
-from collections import OrderedDict
 from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass, field
 from operator import itemgetter
@@ -25,6 +24,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import PyMongoError
 
 from rewind_common.errors import DependencyUnavailable
+from rewind_common.storage.chunk_cache import ChunkCache
 from rewind_common.storage.chunk_headers import ChunkHeader, ChunkHeaders
 from rewind_common.storage.inserts import insert_ignoring_duplicates
 from rewind_common.storage.manifest import (
@@ -162,16 +162,21 @@ class ChunkStore:
 
     ``warm`` fetches chunks a later lookup will need while the caller does other work
     (the pages of a read whose ids are compared only when sealed); a lookup of a chunk
-    still on its way waits for it rather than fetching it again."""
+    still on its way waits for it rather than fetching it again.
+
+    ``cache``: what to keep chunks and sealed segments' headers in, when it should
+    outlive the store (see ``chunk_cache``); otherwise the store keeps its own."""
 
     def __init__(
-        self, manifest: AsyncCollection[Document], *, cache_bytes: int = DEFAULT_CACHE_BYTES
+        self,
+        manifest: AsyncCollection[Document],
+        *,
+        cache_bytes: int = DEFAULT_CACHE_BYTES,
+        cache: ChunkCache | None = None,
     ) -> None:
         self._manifest = manifest
-        self._cache_bytes = cache_bytes
-        self._headers = ChunkHeaders(manifest)
-        self._chunks: OrderedDict[str, LoadedChunk] = OrderedDict()
-        self._cached_bytes = 0
+        self._cache = cache if cache is not None else ChunkCache(cache_bytes)
+        self._headers = ChunkHeaders(manifest, self._cache)
         #: Chunks ``warm`` is fetching, and the fetches themselves.
         self._arriving: dict[str, asyncio.Future[None]] = {}
         self._warming: set[asyncio.Task[None]] = set()
@@ -226,6 +231,16 @@ class ChunkStore:
         before it is read type by type)."""
         await self._headers.prime(segments)
 
+    def trust_sealed(self, segments: Iterable[str]) -> None:
+        """These segments are sealed (they belong to published snapshots): their headers
+        may be kept with the cache's chunks and served from there."""
+        self._headers.trust(segments)
+
+    def forget(self) -> None:
+        """Drop every chunk and header held, as a new process would start."""
+        self._cache.clear()
+        self._headers.clear()
+
     async def warm(self, segment: str, type_name: str, object_ids: Iterable[str]) -> None:
         """Start fetching, into the cache, the chunks holding these ids that it lacks;
         returns at once. Warming stops at half the cache, so what it fetched is still
@@ -234,9 +249,9 @@ class ChunkStore:
         wanted = [
             identifier
             for identifier in sorted(by_chunk)
-            if identifier not in self._chunks and identifier not in self._arriving
+            if identifier not in self._cache and identifier not in self._arriving
         ]
-        if not wanted or self._warmed_bytes * 2 >= self._cache_bytes:
+        if not wanted or self._warmed_bytes * 2 >= self._cache.capacity:
             return
         loop = asyncio.get_running_loop()
         for identifier in wanted:
@@ -273,13 +288,7 @@ class ChunkStore:
         return found
 
     def _cached(self, chunk_ids: Sequence[str]) -> dict[str, LoadedChunk]:
-        found: dict[str, LoadedChunk] = {}
-        for identifier in chunk_ids:
-            cached = self._chunks.get(identifier)
-            if cached is not None:
-                self._chunks.move_to_end(identifier)
-                found[identifier] = cached
-        return found
+        return self._cache.chunks(chunk_ids)
 
     async def _fetch(self, missing: Sequence[str], *, keep: bool) -> dict[str, LoadedChunk]:
         found: dict[str, LoadedChunk] = {}
@@ -294,17 +303,8 @@ class ChunkStore:
                 loaded = LoadedChunk(document["t"], document)
                 found[str(document["_id"])] = loaded
                 if keep:
-                    self._keep(str(document["_id"]), loaded)
+                    self._cache.keep(str(document["_id"]), loaded)
         return found
-
-    def _keep(self, identifier: str, loaded: LoadedChunk) -> None:
-        if identifier in self._chunks:
-            return
-        self._chunks[identifier] = loaded
-        self._cached_bytes += loaded.size
-        while self._cached_bytes > self._cache_bytes and self._chunks:
-            _, dropped = self._chunks.popitem(last=False)
-            self._cached_bytes -= dropped.size
 
     async def stream(
         self,
@@ -403,7 +403,7 @@ class ChunkStore:
     async def fetches_for(self, segment: str, type_name: str, object_ids: Iterable[str]) -> int:
         """How many chunks a ``lookup`` of these ids would fetch (those not kept)."""
         by_chunk = await self._by_chunk(segment, type_name, object_ids)
-        return sum(1 for identifier in by_chunk if identifier not in self._chunks)
+        return sum(1 for identifier in by_chunk if identifier not in self._cache)
 
     async def lookup(
         self, segment: str, type_name: str, object_ids: Iterable[str]

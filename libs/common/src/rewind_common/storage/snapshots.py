@@ -24,6 +24,7 @@ from pymongo.errors import DuplicateKeyError, PyMongoError
 from rewind_common.domain.retention import SnapshotAge
 from rewind_common.errors import NotFound
 from rewind_common.storage.chains import ManifestChains
+from rewind_common.storage.chunk_cache import ChunkCache
 from rewind_common.storage.chunks import DEFAULT_CACHE_BYTES, ChunkStore
 from rewind_common.storage.inserts import insert_ignoring_duplicates
 from rewind_common.storage.manifest import ManifestEntry
@@ -98,6 +99,7 @@ class SnapshotStore:
         cache_seconds: float = 0.0,
         clock: Callable[[], float] = time.monotonic,
         chunk_cache_bytes: int = DEFAULT_CACHE_BYTES,
+        chunk_cache: ChunkCache | None = None,
     ) -> None:
         self.mongo = mongo
         self._records: ExpiringMemo[str, SnapshotRecord] = ExpiringMemo(cache_seconds, clock=clock)
@@ -110,7 +112,9 @@ class SnapshotStore:
         self._holds = mongo.collection(Collection.LEGAL_HOLDS)
         self.packs = PackStore(self._versions, self._linksets)
         self.chunks = ChunkStore(
-            mongo.collection(Collection.MANIFEST), cache_bytes=chunk_cache_bytes
+            mongo.collection(Collection.MANIFEST),
+            cache_bytes=chunk_cache_bytes,
+            cache=chunk_cache,
         )
         self.staging = StagingStore(mongo.db[STAGING_COLLECTION])
         self.manifests = ManifestChains(self.chunks, self.packs)

@@ -28,6 +28,8 @@ from rewind_common.jobs.runner import Outcome, StepContext
 from rewind_common.jobs.worker import GraphOpener
 from rewind_common.registry import ALL_TYPES
 from rewind_common.settings import Settings
+from rewind_common.storage.chunk_cache import process_chunk_cache
+from rewind_common.storage.mongo import Mongo
 from rewind_common.storage.snapshots import SnapshotRecord, SnapshotStore
 from rewind_common.tasks import SnapshotPayload
 from rewind_common.tenant import TenantReader
@@ -46,7 +48,14 @@ from rewind_snapshotter.snapshot.state import (
 
 log = logging.getLogger(__name__)
 
-#: Opens a Graph client for a tenant for the length of a step.
+
+def snapshot_job_store(mongo: Mongo, settings: Settings) -> SnapshotStore:
+    """The store a snapshot job works through. The manifest chunks it reads, and the
+    headers of the sealed segments of its chain, stay in the process for its next job:
+    the next snapshot of the tenant reads the same chain plus one segment (see
+    ``storage.chunk_cache``)."""
+    capacity = settings.snapshot_chunk_cache_mb * 1024 * 1024
+    return SnapshotStore(mongo, chunk_cache=process_chunk_cache(mongo.db.name, capacity))
 
 
 class SnapshotHandler:
@@ -58,6 +67,8 @@ class SnapshotHandler:
     async def step(self, context: StepContext) -> Outcome | None:
         payload = SnapshotPayload.model_validate(context.payload)
         state = await self._load(context, payload)
+        # published snapshots' segments: nothing is added to them any more
+        self._store.chunks.trust_sealed(str(segment["id"]) for segment in state.base_chain)
 
         saving = asyncio.Lock()
 
