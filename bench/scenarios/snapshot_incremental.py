@@ -112,6 +112,13 @@ def run(options: Namespace) -> ScenarioResult:
         "its Merkle root."
     )
     result.notes.append(
+        "The snapshots run one after another in one process, as a snapshot worker takes "
+        "a tenant's scheduled jobs. The first incremental reads the chunks and chunk "
+        f"headers of the full snapshot's manifest from the server ({first['seconds']} s); "
+        "each later one finds those the job before it read in the process's chunk cache "
+        "(REWIND_SNAPSHOT_CHUNK_CACHE_MB) and asks the server only for the newest segment."
+    )
+    result.notes.append(
         f"With {remote['latencyMs']:g} ms added to every answer of the emulator (a network "
         f"between the worker and Graph), a full snapshot of the same tenant took "
         f"{remote['fullSeconds']} s and an incremental one after {CHURN:.0%} churn "

@@ -148,9 +148,10 @@ class Settings(BaseSettings):
     retention_interval_minutes: int = Field(default=60, ge=1)
     #: After this many incremental snapshots in a row, the next one stores a full manifest.
     incremental_chain_max: int = Field(default=24, ge=1)
-    #: Manifest chunks a snapshot job keeps in memory while it compares, seals and hashes
-    #: (MB): an incremental snapshot then reads each chunk of a type once. About 25 MB
-    #: hold the chunks of 100,000 users; 0 keeps none.
+    #: Manifest chunks a snapshot worker process keeps in memory (MB): an incremental
+    #: snapshot reads each chunk of a type once, and the process's next snapshot job finds
+    #: those of the chain it builds on. About 25 MB hold the chunks of 100,000 users; 0
+    #: keeps none.
     snapshot_chunk_cache_mb: int = Field(default=48, ge=0, le=4096)
 
     graph_max_concurrency: int = Field(default=8, ge=1)
