@@ -6,8 +6,8 @@ different: a segment still being sealed gains chunks. Only the headers of segmen
 caller vouches for as sealed (those of published snapshots) are kept beyond one store.
 
 The snapshotter keeps one cache per process (``process_chunk_cache``): an hourly
-incremental snapshot reads the previous snapshot's chain, which the worker's last job
-read or wrote, so a warm worker finds the chain's headers and the chunks its lookups need
+incremental snapshot reads the previous snapshot's chain, most of which the worker's last
+job read, so a warm worker finds the chain's headers and the chunks its lookups need
 without asking the server again. Verify never shares one: it checks what is stored.
 """
 
