@@ -4,10 +4,10 @@ process, and a bare paging client as the baseline.
 
 The baseline reads what a snapshot reads, with the requests a snapshot sends (delta
 rounds with the same ``$select``, the recycle bin, owners of applications and service
-principals, app role assignments 20 service principals to a ``$batch``), and keeps
-nothing: through msgraph-sdk's request adapter and msgraph-core's default middleware
-(a bare msgraph-sdk paging client that skips the typed models), or over plain httpx.
-Both parse answers with stdlib JSON.
+principals, the latter in parts; app role assignments 20 service principals to a
+``$batch``), a type and a part at a time, and keeps nothing: through msgraph-sdk's
+request adapter and msgraph-core's default middleware (a bare msgraph-sdk paging client
+that skips the typed models), or over plain httpx. Both parse answers with stdlib JSON.
 """
 
 from __future__ import annotations
@@ -227,15 +227,14 @@ async def bare_read(graph_url: str, concurrency: int = 8, *, through_sdk: bool =
                     pass
             untracked = plans.links_not_in_delta(object_type.name) if object_type.delta_path else ()
             for link in untracked:
-                params = {
-                    "$select": "id",
-                    "$expand": f"{link.navigation}($select=id)",
-                    "$top": str(plans.EXPAND_PAGE),
-                }
-                async for page in pages(graph_url + object_type.path, params):
-                    cut = [o["id"] for o in page["value"] if len(o.get(link.navigation, [])) >= 20]
-                    path = object_type.path
-                    await batch([f"{path}/{i}/{link.navigation}?$select=id&$top=999" for i in cut])
+                params = plans.link_list_params(object_type, link)
+                parts = plans.list_parts(object_type.name).values() or [None]
+                for where in parts:
+                    listing = {**params, "$filter": where} if where else params
+                    async for page in pages(graph_url + object_type.path, listing):
+                        cut = [o["id"] for o in page["value"] if len(o[link.navigation]) >= 20]
+                        path, navigation = object_type.path, link.navigation
+                        await batch([f"{path}/{i}/{navigation}?$select=id&$top=999" for i in cut])
     return read
 
 

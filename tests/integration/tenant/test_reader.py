@@ -1,15 +1,16 @@
 """TenantReader against the Graph emulator in this process: every type, the recycle
-bin, links, reads by id, delta rounds and 403s."""
+bin, links (a listing read in parts), reads by id, delta rounds and 403s."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 
 from rewind_common.registry import ALL_TYPES, get_type
-from rewind_common.tenant import DeltaExpired, TenantReader, TypeNotReadable
+from rewind_common.tenant import DeltaExpired, TenantReader, TypeNotReadable, plans
 from rewind_common.tenant.plans import EXPAND_ITEMS
 from tests.integration.snapshotter.support import assert_same_body, comparable, expected_links
 from tests.integration.tenant.emulated import EmulatedTenant
@@ -161,3 +162,48 @@ async def test_a_type_the_credentials_may_not_read_names_itself(
             await _everything(reader, type_name)
     assert raised.value.type_name == type_name
     assert raised.value.cause.status == 403
+
+
+async def test_service_principal_owners_are_read_in_parts_that_resume_where_they_stopped(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(plans, "EXPAND_PAGE", 2)  # several pages in every part
+    tenant = EmulatedTenant()
+    try:
+        await tenant.generate(applications=40, servicePrincipals=60)
+        state = await tenant.state()
+        principals = [sp["id"] for sp in state["types"]["servicePrincipal"]["active"]]
+        owners = {i: expected_links(state, "servicePrincipal", i)["owners"] for i in principals}
+        assert sum(1 for ids in owners.values() if ids) > 10
+        read: dict[str, tuple[str, ...]] = {}
+        stopped_at: Any = None
+        async with tenant.graph() as graph:
+            listing = TenantReader(graph).link_pages("servicePrincipal", "owners")
+            async with contextlib.aclosing(listing) as pages:
+                async for number, (targets, position) in aenumerate(pages):
+                    read.update({i: tuple(sorted(ids)) for i, ids in targets.items()})
+                    stopped_at = position
+                    if number == 6:
+                        break
+        assert isinstance(stopped_at, dict)
+        assert 0 < len(stopped_at["parts"]) <= len(plans.list_parts("servicePrincipal"))
+        ended_at: Any = stopped_at
+        async with tenant.graph() as graph:  # as the job's next step would
+            resumed = TenantReader(graph).link_pages("servicePrincipal", "owners", stopped_at)
+            async with contextlib.aclosing(resumed) as pages:
+                async for targets, position in pages:
+                    for principal, ids in targets.items():
+                        assert principal not in read, "read twice"
+                        read[principal] = tuple(sorted(ids))
+                    ended_at = position
+        assert ended_at is None
+        assert read == owners
+    finally:
+        await tenant.close()
+
+
+async def aenumerate(items: AsyncIterator[Any]) -> AsyncIterator[tuple[int, Any]]:
+    number = 0
+    async for item in items:
+        yield number, item
+        number += 1

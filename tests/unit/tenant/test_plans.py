@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from uuid import UUID
+
+from hypothesis import given
+from hypothesis import strategies as st
+
 from rewind_common.registry import get_type
 from rewind_common.tenant import plans
 
@@ -54,3 +59,13 @@ def test_deleted_items_paths() -> None:
     assert plans.item_path(get_type("appRoleAssignment"), "a1", "sp1") == (
         "/servicePrincipals/sp1/appRoleAssignedTo/a1"
     )
+
+
+@given(st.uuids())
+def test_every_service_principal_falls_in_exactly_one_part_of_its_listing(app: UUID) -> None:
+    parts = plans.list_parts("servicePrincipal")
+    assert len(parts) == 16
+    app_id = str(app)
+    matching = [part for part, where in parts.items() if app_id.startswith(where.split("'")[1])]
+    assert matching == [app_id[0]]
+    assert plans.list_parts("application") == {}  # its appId takes only eq

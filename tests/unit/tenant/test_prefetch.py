@@ -1,14 +1,16 @@
 """Reading ahead of the consumer: every page in order, a failure where it is read, and
-the source closed when the consumer stops early."""
+the source closed when the consumer stops early; several streams read at once, each in
+its order, no more at a time than allowed."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 
 import pytest
 
-from rewind_common.tenant.prefetch import prefetched
+from rewind_common.tenant.prefetch import interleaved, prefetched
 
 
 async def test_pages_come_in_order_and_a_read_failure_reaches_the_consumer() -> None:
@@ -43,3 +45,48 @@ async def test_a_consumer_stopping_early_closes_the_source() -> None:
             if page == 2:
                 break
     assert closed == [True]
+
+
+async def test_interleaved_streams_keep_their_own_order_within_the_bound() -> None:
+    reading = 0
+    most = 0
+
+    async def stream(key: str, length: int) -> AsyncIterator[str]:
+        nonlocal reading, most
+        reading += 1
+        most = max(most, reading)
+        try:
+            for number in range(length):
+                await asyncio.sleep(0)
+                yield f"{key}{number}"
+        finally:
+            reading -= 1
+
+    lengths = {"a": 3, "b": 0, "c": 5, "d": 1, "e": 4}
+    seen: dict[str, list[str]] = {key: [] for key in lengths}
+    streams = {key: stream(key, length) for key, length in lengths.items()}
+    async for key, item in interleaved(streams, concurrency=2):
+        seen[key].append(item)
+    assert seen == {key: [f"{key}{n}" for n in range(length)] for key, length in lengths.items()}
+    assert most == 2
+
+
+async def test_a_failing_stream_fails_the_read_and_stops_the_others() -> None:
+    stopped: list[str] = []
+
+    async def endless() -> AsyncIterator[int]:
+        try:
+            while True:
+                await asyncio.sleep(0)
+                yield 1
+        finally:
+            stopped.append("endless")
+
+    async def failing() -> AsyncIterator[int]:
+        yield 0
+        raise RuntimeError("Graph said 400")
+
+    with pytest.raises(RuntimeError, match="400"):
+        async for _ in interleaved({"endless": endless(), "failing": failing()}, 2):
+            pass
+    assert stopped == ["endless"]

@@ -42,6 +42,16 @@ DELTA_TRACKED_LINKS: Mapping[str, tuple[str, ...]] = {
     "group": ("members", "owners"),
 }
 
+#: Lists read in parts at the same time, each part a ``$filter`` on a property whose
+#: values spread evenly over hexadecimal digits: a service principal's appId is a GUID,
+#: and its filter takes startsWith (serviceprincipal.md: "Alternate key. Supports
+#: $filter (eq, ne, not, in, startsWith)"). An application's appId takes only eq, so
+#: applications are listed whole. A list expanding owners is paged at 100, one page
+#: after another: in parts, a tenant's thousands of service principals take a few
+#: round trips instead of dozens.
+PARTITIONED_BY: Mapping[str, str] = {"servicePrincipal": "appId"}
+_HEX_DIGITS = "0123456789abcdef"
+
 
 def list_params(object_type: ObjectType, *, expand: Link | None = None) -> dict[str, str]:
     params: dict[str, str] = {}
@@ -122,6 +132,25 @@ def in_delta_of(object_type: ObjectType, raw: Mapping[str, Any]) -> bool:
         return True
     name = declared.lstrip("#").removeprefix("microsoft.graph.")
     return name == object_type.entity or name in object_type.derived_entities
+
+
+def list_parts(type_name: str) -> dict[str, str]:
+    """The parts a type's listing is read in, as ``{part: $filter}`` (none: read whole).
+    Together they cover every object once: a GUID starts with one hexadecimal digit
+    (Graph's startsWith ignores case)."""
+    prop = PARTITIONED_BY.get(type_name)
+    if prop is None:
+        return {}
+    return {digit: f"startswith({prop},'{digit}')" for digit in _HEX_DIGITS}
+
+
+def link_list_params(object_type: ObjectType, link: Link) -> dict[str, str]:
+    """An id-only listing that expands one link (ids only), as long as Graph allows."""
+    return {
+        "$select": object_type.key,
+        "$expand": f"{link.navigation}($select=id)",
+        "$top": str(EXPAND_PAGE),
+    }
 
 
 def links_from_delta(type_name: str) -> tuple[str, ...]:

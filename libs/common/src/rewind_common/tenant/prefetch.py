@@ -1,11 +1,11 @@
 """Reading the next pages from Graph while the current one is processed (snapshots
-store it, difference reports stage it)."""
+store it, difference reports stage it), and reading several listings at once."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -44,6 +44,48 @@ async def prefetched(source: AsyncIterator[T], depth: int = 1) -> AsyncGenerator
         if close is not None:
             with contextlib.suppress(Exception):
                 await close()
+
+
+async def interleaved(
+    streams: Mapping[str, AsyncIterator[T]], concurrency: int
+) -> AsyncGenerator[tuple[str, T], None]:
+    """The items of several streams as they arrive, each with its stream's key: at most
+    ``concurrency`` streams are read at a time, each in its own order and at most one
+    item ahead of the consumer. A stream's failure is raised to the consumer; a consumer
+    that stops early stops every stream."""
+    queue: asyncio.Queue[object] = asyncio.Queue(maxsize=concurrency)
+    slots = asyncio.Semaphore(concurrency)
+
+    async def pump(key: str, stream: AsyncIterator[T]) -> None:
+        try:
+            async with slots:
+                async for item in stream:
+                    await queue.put((key, item))
+        except Exception as exc:  # handed to the consumer, raised there
+            await queue.put(_Failure(exc))
+            return
+        await queue.put(_END)
+
+    tasks = [asyncio.create_task(pump(key, stream)) for key, stream in streams.items()]
+    running = len(tasks)
+    try:
+        while running:
+            item = await queue.get()
+            if item is _END:
+                running -= 1
+                continue
+            if isinstance(item, _Failure):
+                raise item.error
+            yield item  # type: ignore[misc]
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        for stream in streams.values():
+            close = getattr(stream, "aclose", None)
+            if close is not None:
+                with contextlib.suppress(Exception):
+                    await close()
 
 
 class _Failure:

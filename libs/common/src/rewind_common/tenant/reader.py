@@ -15,21 +15,28 @@ link raises ``DeltaExpired``. How links are read, and why, is in ``tenant.links`
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterable, Mapping
-from typing import NoReturn
+from typing import NoReturn, TypeAlias
 
 from rewind_common.domain.records import ObjectState
 from rewind_common.errors import GraphError
 from rewind_common.graph.client import GraphClient
-from rewind_common.registry import Listing, ObjectType, SoftDelete, get_type
+from rewind_common.registry import Link, Listing, ObjectType, SoftDelete, get_type
 from rewind_common.tenant import plans
 from rewind_common.tenant.by_ids import IdReader
 from rewind_common.tenant.convert import delta_item, state_of
 from rewind_common.tenant.errors import DeltaExpired, TypeNotReadable, is_expired_delta
 from rewind_common.tenant.links import BatchGetter, LinkReader, raise_for
 from rewind_common.tenant.model import Cursor, DeltaPage, StatePage
+from rewind_common.tenant.prefetch import interleaved
 
 ACTIVE = "active"
 DELETED = "deleted"
+#: Parts of a listing read at the same time (each also reads its next page ahead).
+PARTS_AT_ONCE = 8
+
+#: Where a read of links resumes: a nextLink, the nextLinks of a listing's parts
+#: (``{"parts": {part: nextLink or None}}``), or ``None`` to begin.
+LinkPosition: TypeAlias = str | Cursor | None
 
 
 class TenantReader:
@@ -129,26 +136,52 @@ class TenantReader:
             yield StatePage(object_type.name, states, self._cursor(object_type, page.next_link))
 
     async def link_pages(
-        self, type_name: str, link_name: str, next_link: str | None = None
-    ) -> AsyncIterator[tuple[dict[str, list[str]], str | None]]:
+        self, type_name: str, link_name: str, position: LinkPosition = None
+    ) -> AsyncIterator[tuple[dict[str, list[str]], LinkPosition]]:
         """One link of every current object of a type, a page at a time: the link is
         expanded on an id-only listing, and read in full where Graph may have cut it.
-        Yields each page's ``{object id: target ids}`` and the link to the next page."""
+        Yields each page's ``{object id: target ids}`` and where the read resumes after
+        it (``None`` once it is over).
+
+        A type listed in parts (``plans.list_parts``) is read a few parts at a time; its
+        position names each unfinished part's nextLink (``None``: not begun). A position
+        that is a plain nextLink resumes a listing read whole."""
         object_type = get_type(type_name)
         link = object_type.link(link_name)
-        params = None
-        if next_link is None:
-            params = {
-                "$select": object_type.key,
-                "$expand": f"{link.navigation}($select=id)",
-                "$top": str(plans.EXPAND_PAGE),
-            }
+        parts = plans.list_parts(type_name)
         try:
-            async for page in self.graph.pages(next_link or object_type.path, params):
-                links = await self.links.complete(object_type, page.items, link, [link])
-                yield {i: found.get(link.name, []) for i, found in links.items()}, page.next_link
+            if isinstance(position, str) or not parts:
+                whole = position if isinstance(position, str) else None
+                async for targets, next_link in self._link_part(object_type, link, whole):
+                    yield targets, next_link
+                return
+            remaining: dict[str, str | None] = (
+                dict(position["parts"]) if position else dict.fromkeys(parts)
+            )
+            streams = {
+                part: self._link_part(object_type, link, next_link, parts[part])
+                for part, next_link in remaining.items()
+            }
+            async for part, (targets, next_link) in interleaved(streams, PARTS_AT_ONCE):
+                if next_link is None:
+                    del remaining[part]
+                else:
+                    remaining[part] = next_link
+                yield targets, {"parts": dict(remaining)} if remaining else None
         except GraphError as exc:
             _reraise(object_type, exc)
+
+    async def _link_part(
+        self, object_type: ObjectType, link: Link, next_link: str | None, where: str | None = None
+    ) -> AsyncIterator[tuple[dict[str, list[str]], str | None]]:
+        params = None
+        if next_link is None:
+            params = plans.link_list_params(object_type, link)
+            if where is not None:
+                params["$filter"] = where
+        async for page in self.graph.pages(next_link or object_type.path, params):
+            links = await self.links.complete(object_type, page.items, link, [link])
+            yield {i: found.get(link.name, []) for i, found in links.items()}, page.next_link
 
     @staticmethod
     def _cursor(object_type: ObjectType, next_link: str | None) -> Cursor | None:
