@@ -3,6 +3,7 @@ bin, links (a listing read in parts), reads by id, delta rounds and 403s."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
@@ -185,6 +186,8 @@ async def test_service_principal_owners_are_read_in_parts_that_resume_where_they
                     stopped_at = position
                     if number == 6:
                         break
+            # stopping the read stopped every part's reading
+            assert [t for t in asyncio.all_tasks() if t is not asyncio.current_task()] == []
         assert isinstance(stopped_at, dict)
         assert 0 < len(stopped_at["parts"]) <= len(plans.list_parts("servicePrincipal"))
         ended_at: Any = stopped_at

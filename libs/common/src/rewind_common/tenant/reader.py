@@ -14,6 +14,7 @@ link raises ``DeltaExpired``. How links are read, and why, is in ``tenant.links`
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator, Iterable, Mapping
 from typing import NoReturn, TypeAlias
 
@@ -162,12 +163,14 @@ class TenantReader:
                 part: self._link_part(object_type, link, next_link, parts[part])
                 for part, next_link in remaining.items()
             }
-            async for part, (targets, next_link) in interleaved(streams, PARTS_AT_ONCE):
-                if next_link is None:
-                    del remaining[part]
-                else:
-                    remaining[part] = next_link
-                yield targets, {"parts": dict(remaining)} if remaining else None
+            # closed with this read, even when its consumer stops early
+            async with contextlib.aclosing(interleaved(streams, PARTS_AT_ONCE)) as pages:
+                async for part, (targets, next_link) in pages:
+                    if next_link is None:
+                        del remaining[part]
+                    else:
+                        remaining[part] = next_link
+                    yield targets, {"parts": dict(remaining)} if remaining else None
         except GraphError as exc:
             _reraise(object_type, exc)
 
