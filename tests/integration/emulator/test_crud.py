@@ -99,6 +99,32 @@ async def test_filter_and_count(http: httpx.AsyncClient) -> None:
     assert advanced.json()["error"]["code"] == "Request_UnsupportedQuery"
 
 
+async def test_an_app_id_filters_service_principals_by_prefix_but_applications_only_by_value(
+    http: httpx.AsyncClient,
+) -> None:
+    await http.post("/_emulator/generate", json={"applications": 12, "servicePrincipals": 20})
+    principals = (await http.get("/v1.0/servicePrincipals?$select=id,appId")).json()["value"]
+    digit = principals[0]["appId"][0]
+    expanded = await http.get(
+        f"/v1.0/servicePrincipals?$filter=startswith(appId,'{digit.upper()}')"
+        "&$select=id&$expand=owners($select=id)&$top=100"
+    )
+    assert expanded.status_code == 200
+    want = {sp["id"] for sp in principals if sp["appId"].startswith(digit)}
+    assert {sp["id"] for sp in expanded.json()["value"]} == want
+    assert all("owners" in sp for sp in expanded.json()["value"])
+    apps = (await http.get("/v1.0/applications?$select=appId")).json()["value"]
+    by_value = await http.get(f"/v1.0/applications?$filter=appId eq '{apps[0]['appId']}'")
+    assert [a["appId"] for a in by_value.json()["value"]] == [apps[0]["appId"]]
+    by_prefix = await http.get(f"/v1.0/applications?$filter=startswith(appId,'{digit}')")
+    assert by_prefix.status_code == 400
+    assert by_prefix.json()["error"]["code"] == "Request_UnsupportedQuery"
+    assert by_prefix.json()["error"]["message"] == (
+        "Unsupported or invalid query filter clause specified for property 'appId' "
+        "of resource 'Application'."
+    )
+
+
 async def test_group_create_response_and_security_group_hard_delete(
     http: httpx.AsyncClient,
 ) -> None:

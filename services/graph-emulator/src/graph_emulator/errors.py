@@ -118,6 +118,14 @@ def unsupported_query(message: str) -> GraphError:
     return GraphError(400, "Request_UnsupportedQuery", message)
 
 
+def unsupported_filter_clause(prop: str, entity: str) -> GraphError:
+    resource = entity[:1].upper() + entity[1:]
+    return unsupported_query(
+        f"Unsupported or invalid query filter clause specified for property '{prop}' "
+        f"of resource '{resource}'."
+    )
+
+
 def unknown_query_property(prop: str) -> GraphError:
     return unsupported_query(
         f"Property '{prop}' does not exist as a declared property or extension property."

@@ -12,6 +12,7 @@ Entra's do.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -340,6 +341,24 @@ def evaluate(node: Node, body: dict[str, Any], scope: dict[str, Any] | None = No
         return value.casefold().endswith(node.value.casefold())
     items = _resolve(node.path, body, scope) or []
     return any(evaluate(node.body, body, {**scope, node.variable: item}) for item in items)
+
+
+def property_tests(node: Node) -> Iterator[tuple[str, str]]:
+    """Each property a filter tests and how (``eq``, ``in``, ``startswith``, ``any``,
+    ...); what a lambda tests of a collection's items is left out."""
+    if isinstance(node, BoolOp):
+        yield from property_tests(node.left)
+        yield from property_tests(node.right)
+    elif isinstance(node, Not):
+        yield from property_tests(node.inner)
+    elif isinstance(node, Compare):
+        yield node.path.parts[0], node.op
+    elif isinstance(node, In):
+        yield node.path.parts[0], "in"
+    elif isinstance(node, Func):
+        yield node.path.parts[0], node.name
+    elif isinstance(node, Any_):
+        yield node.path.parts[0], "any"
 
 
 def id_values(node: Node) -> list[str] | None:

@@ -7,12 +7,12 @@ throughout exactly once, like Graph's directory paging.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 from graph_emulator import errors, paging
 from graph_emulator.context import Ctx
-from graph_emulator.filters import evaluate, id_values
+from graph_emulator.filters import evaluate, id_values, property_tests
 from graph_emulator.http import Response, encode_query
 from graph_emulator.ids import is_guid
 from graph_emulator.query import check_list_options, check_page_size
@@ -21,6 +21,13 @@ from graph_emulator.store import Body, SortedIds
 from graph_emulator.views import EXPAND_PAGE
 
 Project = Callable[[Body], dict[str, Any]]
+
+#: Properties whose ``$filter`` Graph documents, and enforces, narrower than a list's
+#: usual operators: an application's appId "Supports $filter (eq)" (application.md),
+#: where a service principal's takes ``startsWith`` too (serviceprincipal.md).
+NARROW_FILTERS: Mapping[tuple[str, str], frozenset[str]] = {
+    ("application", "appId"): frozenset({"eq", "in"}),
+}
 
 
 def check_filter_properties(ctx: Ctx, resource: Resource, type_names: Iterable[str]) -> None:
@@ -37,6 +44,10 @@ def check_filter_properties(ctx: Ctx, resource: Resource, type_names: Iterable[s
             if resource.directory:
                 raise errors.unknown_query_property(name)
             raise errors.odata_unknown_select(name, "microsoft.graph." + resource.entity)
+    for name, test in property_tests(flt.node):
+        allowed = NARROW_FILTERS.get((resource.entity, name))
+        if allowed is not None and test not in allowed:
+            raise errors.unsupported_filter_clause(name, resource.entity)
     ids = id_values(flt.node)
     if ids is not None and resource.directory and resource.entity != "oAuth2PermissionGrant":
         for value in ids:
