@@ -15,7 +15,7 @@ link raises ``DeltaExpired``. How links are read, and why, is in ``tenant.links`
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Iterable, Mapping
 from typing import NoReturn, TypeAlias
 
 from rewind_common.domain.records import ObjectState
@@ -138,7 +138,7 @@ class TenantReader:
 
     async def link_pages(
         self, type_name: str, link_name: str, position: LinkPosition = None
-    ) -> AsyncIterator[tuple[dict[str, list[str]], LinkPosition]]:
+    ) -> AsyncGenerator[tuple[dict[str, list[str]], LinkPosition], None]:
         """One link of every current object of a type, a page at a time: the link is
         expanded on an id-only listing, and read in full where Graph may have cut it.
         Yields each page's ``{object id: target ids}`` and where the read resumes after
