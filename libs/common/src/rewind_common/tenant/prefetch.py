@@ -16,34 +16,9 @@ _END = object()
 async def prefetched(source: AsyncIterator[T], depth: int = 1) -> AsyncGenerator[T, None]:
     """``source``'s items, fetching up to ``depth`` ahead of the consumer: Graph works
     on the next page while this process works on the current one."""
-    queue: asyncio.Queue[object] = asyncio.Queue(maxsize=depth)
-
-    async def pump() -> None:
-        try:
-            async for item in source:
-                await queue.put(item)
-        except Exception as exc:  # handed to the consumer, raised there
-            await queue.put(_Failure(exc))
-            return
-        await queue.put(_END)
-
-    task = asyncio.create_task(pump())
-    try:
-        while True:
-            item = await queue.get()
-            if item is _END:
-                break
-            if isinstance(item, _Failure):
-                raise item.error
-            yield item  # type: ignore[misc]
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError, Exception):
-            await task
-        close = getattr(source, "aclose", None)
-        if close is not None:
-            with contextlib.suppress(Exception):
-                await close()
+    async with contextlib.aclosing(interleaved({"": source}, depth)) as ahead:
+        async for _, item in ahead:
+            yield item
 
 
 async def interleaved(
