@@ -263,6 +263,7 @@ def test_lists_and_details_for_people_and_scripts(
     shown = rewind(admin_env, "snapshot", "show", snapshot_id)
     assert shown.exit_code == 0
     assert "Merkle root" in shown.stdout
+    assert "not while it is the newest snapshot" in shown.stdout
     assert (
         json.loads(rewind(admin_env, "snapshot", "show", snapshot_id, "--json").stdout)["legalHold"]
         is False

@@ -1,5 +1,6 @@
 """``rewind recover`` against a real API server: starting a recovery (or a dry run) from
-options, showing a recovery with its outcomes and listing recoveries."""
+options, showing a recovery with its outcomes and listing recoveries, and the snapshot
+that undoes one."""
 
 from __future__ import annotations
 
@@ -9,8 +10,16 @@ from typing import Any
 
 import redis.asyncio as aioredis
 
+from rewind_api.events import JobEvents
+from rewind_api.recorder import StatusRecorder
+from rewind_common.domain.records import ObjectState
+from rewind_common.jobs.control import JobControl
+from rewind_common.jobs.messages import StatusMessage
+from rewind_common.jobs.model import JobError, JobStatus, utcnow
 from rewind_common.settings import Settings
+from rewind_common.storage.jobs import JobRepository
 from rewind_common.storage.mongo import Mongo
+from rewind_common.storage.pre_recovery import PreRecoverySnapshots
 from rewind_common.storage.recoveries import RecoveryStore
 from rewind_common.storage.snapshots import SnapshotStore
 from rewind_common.tasks import Queue, RecoveryPayload
@@ -121,3 +130,69 @@ def test_show_lists_outcomes_new_ids_and_how_to_undo(
     assert data["recovery"]["idMap"] == {GROUP: NEW_GROUP}
     assert listed.exit_code == 0
     assert recovery_id in listed.stdout
+
+
+async def _fail_before_plan(settings: Settings, recovery_id: str) -> None:
+    mongo = Mongo(settings.mongo_url.get_secret_value(), settings.mongo_database)
+    redis = aioredis.Redis.from_url(settings.redis_url.get_secret_value())
+    try:
+        message = StatusMessage(
+            job_id=recovery_id,
+            tenant_id=TENANT,
+            seq=await JobControl(redis).next_seq(recovery_id),
+            status=JobStatus.FAILED,
+            error=JobError(code="planRefused", message="recovery plan refused: break-glass"),
+        )
+        recorder = StatusRecorder(JobRepository(mongo), JobEvents(redis))
+        await recorder.record(message.model_dump(mode="json", by_alias=True))
+    finally:
+        await redis.aclose()
+        await mongo.close()
+
+
+def test_a_recovery_that_failed_before_its_plan_does_not_claim_a_clean_tenant(
+    settings: Settings,
+    admin_env: dict[str, str],  # noqa: F811
+) -> None:
+    asyncio.run(_seed(settings))
+    started = rewind(admin_env, "recover", "--snapshot", "s1", "--dry-run", "--json")
+    recovery_id = json.loads(started.stdout)["id"]
+    asyncio.run(_fail_before_plan(settings, recovery_id))
+
+    shown = rewind(admin_env, "recover", "show", recovery_id)
+
+    assert "planRefused" in shown.stdout
+    assert "ended Failed before its plan" in shown.stdout
+    assert "nothing to do" not in shown.stdout
+
+
+async def _store_undo_snapshot(settings: Settings) -> None:
+    mongo = Mongo(settings.mongo_url.get_secret_value(), settings.mongo_database)
+    try:
+        await PreRecoverySnapshots(mongo, SnapshotStore(mongo)).write(
+            "pre-9",
+            tenant_id=TENANT,
+            recovery_id="rec-9",
+            source_snapshot_id="s1",
+            states=[ObjectState("user", USER, {"id": USER, "displayName": "Adele Vance"})],
+            at=utcnow(),
+        )
+    finally:
+        await mongo.close()
+
+
+def test_the_snapshot_that_undoes_a_recovery_is_shown_and_browsed(
+    settings: Settings,
+    admin_env: dict[str, str],  # noqa: F811
+) -> None:
+    asyncio.run(_seed(settings))
+    asyncio.run(_store_undo_snapshot(settings))
+
+    shown = rewind(admin_env, "snapshot", "show", "pre-9")
+    listed = rewind(admin_env, "snapshot", "list")
+
+    assert shown.exit_code == 0, shown.output
+    for text in ("preRecovery (partial", "rec-9", "Recovered from", "kept with its recovery"):
+        assert text in shown.stdout, text
+    assert "pre-9" not in listed.stdout
+    assert "s1" in listed.stdout

@@ -1,4 +1,5 @@
-"""Snapshots: starting one (task, idempotency, validation), reading and browsing them."""
+"""Snapshots: starting one (task, idempotency, validation), reading and browsing them,
+a recovery's pre-recovery snapshot among them."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ import httpx
 import pytest
 
 from rewind_api.state import AppState
+from rewind_common.domain.records import ObjectState
+from rewind_common.storage.pre_recovery import PreRecoverySnapshots
 from rewind_common.storage.tokens import Role
 from rewind_common.tasks import Queue, SnapshotPayload, TaskName, VerifyPayload
 from tests.integration.api.support import (
@@ -175,7 +178,9 @@ async def test_snapshots_are_listed_newest_first_with_hold_and_expiry(
     assert newest["tenantId"] == TENANT
     assert newest["legalHold"] is False
     assert newest["expiresAt"] is None  # the newest snapshot never expires
+    assert newest["retentionReason"] == "newest snapshot"
     assert older["expiresAt"] is not None
+    assert older["retentionReason"] == "newest of its day"
 
 
 async def test_legal_hold_is_placed_and_lifted_by_admins(
@@ -307,3 +312,59 @@ async def test_verify_queues_a_verify_job_for_an_existing_snapshot(
     assert VerifyPayload.model_validate(tasks[0].args[0]).snapshot_id == "s1"
     missing = await client.post(f"{SNAPSHOTS}/nope/verify", headers=operator)
     assert missing.status_code == 404
+
+
+async def test_a_pre_recovery_snapshot_is_read_browsed_and_verified_but_not_listed(
+    client: httpx.AsyncClient,
+    state: AppState,
+    reader: dict[str, str],
+    operator: dict[str, str],
+    tokens: dict[Role, str],
+) -> None:
+    await store_snapshot(state.snapshots, "s1")
+    user = "87d349ed-44d7-43e1-9a83-5f2406dee5bd"
+    await PreRecoverySnapshots(state.mongo, state.snapshots).write(
+        "pre-1",
+        tenant_id=TENANT,
+        recovery_id="rec-1",
+        source_snapshot_id="s1",
+        states=[ObjectState("user", user, {"id": user, "displayName": "Adele", "city": "Oslo"})],
+        at=datetime.now(UTC),
+    )
+
+    shown = await client.get(f"{SNAPSHOTS}/pre-1", headers=reader)
+    assert shown.status_code == 200, shown.text
+    snapshot = shown.json()
+    assert set(snapshot) >= SNAPSHOT_FIELDS
+    assert snapshot["partial"] is True
+    assert snapshot["mode"] == "preRecovery"
+    assert (snapshot["recoveryId"], snapshot["sourceSnapshotId"]) == ("rec-1", "s1")
+    assert snapshot["scope"] == {"objects": [{"type": "user", "ids": [user]}]}
+    assert snapshot["counts"] == {"user": 1}
+    assert snapshot["newVersions"] == 1
+    assert snapshot["storedBytes"] > 0
+    assert snapshot["expiresAt"] is None
+    assert snapshot["retentionReason"] == "kept with its recovery"
+
+    listed = (await client.get(SNAPSHOTS, headers=reader)).json()["items"]
+    assert [item["id"] for item in listed] == ["s1"]
+    assert listed[0]["partial"] is False
+
+    objects = (await client.get(f"{SNAPSHOTS}/pre-1/objects", headers=reader)).json()
+    assert [(o["type"], o["objectId"]) for o in objects["items"]] == [("user", user)]
+    one = await client.get(f"{SNAPSHOTS}/pre-1/objects/user/{user}", headers=reader)
+    assert one.json()["body"]["city"] == "Oslo"
+
+    verify = await client.post(f"{SNAPSHOTS}/pre-1/verify", headers=operator)
+    assert verify.status_code == 202
+    assert verify.json()["snapshotId"] == "pre-1"
+
+    hold = await client.put(
+        f"{SNAPSHOTS}/pre-1/legal-hold",
+        json={"reason": "audit"},
+        headers=bearer(tokens[Role.ADMIN]),
+    )
+    assert hold.status_code == 409
+    assert "kept as long as its recovery" in hold.json()["error"]["message"]
+    elsewhere = await client.get(f"/v1/tenants/{OTHER_TENANT}/snapshots/pre-1", headers=reader)
+    assert elsewhere.status_code == 404

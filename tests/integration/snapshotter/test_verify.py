@@ -1,4 +1,5 @@
-"""Verification recomputes every hash; tampering with stored data fails it, by name."""
+"""Verification recomputes every hash; tampering with stored data fails it, by name;
+a recovery's pre-recovery snapshot is verified like any snapshot."""
 
 from __future__ import annotations
 
@@ -7,10 +8,15 @@ import json
 import orjson
 from bson import Binary
 
-from rewind_common.jobs.model import JobStatus
+from rewind_common.domain.records import ObjectState
+from rewind_common.jobs.model import JobStatus, utcnow
 from rewind_common.storage.manifest import chunk_rows
 from rewind_common.storage.mongo import Collection
+from rewind_common.storage.pre_recovery import PreRecoverySnapshots
 from tests.integration.snapshotter.support import Harness
+from tests.integration.tenant.emulated import TENANT_ID
+
+GROUP = "21d05557-b7b6-418f-86fa-a3118d751be4"
 
 
 async def test_verify_passes_then_fails_naming_a_tampered_version(harness: Harness) -> None:
@@ -63,5 +69,39 @@ async def test_verify_names_a_tampered_manifest_entry(harness: Harness) -> None:
 
     failed = await harness.verify(record.id)
 
+    assert failed.status is JobStatus.FAILED
+    assert any("manifest root" in w.reason for w in failed.warnings)
+
+
+async def test_verify_checks_a_pre_recovery_snapshot_by_its_id(harness: Harness) -> None:
+    user = "87d349ed-44d7-43e1-9a83-5f2406dee5bd"
+    partial = await PreRecoverySnapshots(harness.mongo, harness.store).write(
+        "pre-1",
+        tenant_id=TENANT_ID,
+        recovery_id="rec-1",
+        source_snapshot_id=None,
+        states=[
+            ObjectState("user", user, {"id": user, "displayName": "Adele"}),
+            ObjectState(
+                "group", GROUP, {"id": GROUP, "displayName": "Sales"}, links={"members": (user,)}
+            ),
+        ],
+        at=utcnow(),
+    )
+    assert partial.new_versions == 2
+    assert partial.stored_bytes > 0
+
+    verified = await harness.verify(partial.id)
+    assert verified.status is JobStatus.COMPLETED, verified.warnings
+    assert verified.result["objects"] == 2
+
+    chunks = harness.mongo.collection(Collection.MANIFEST)
+    chunk = await chunks.find_one({"seg": partial.id, "t": "user"})
+    assert chunk is not None
+    rows = chunk_rows(chunk)
+    rows[0][4] = "Renamed behind Rewind's back"
+    await chunks.update_one({"_id": chunk["_id"]}, {"$set": {"e": Binary(orjson.dumps(rows))}})
+
+    failed = await harness.verify(partial.id)
     assert failed.status is JobStatus.FAILED
     assert any("manifest root" in w.reason for w in failed.warnings)

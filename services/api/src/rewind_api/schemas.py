@@ -127,7 +127,18 @@ class SnapshotOut(ApiModel):
     legal_hold_detail: LegalHoldOut | None = None
     #: When retention will remove it; null while held or while it is the newest one.
     expires_at: datetime | None
+    #: Why it is kept until then (or for good): ``newest snapshot``, ``legal hold``,
+    #: ``newest of its day``, ``kept with every snapshot of the week``, ``kept with its
+    #: recovery``.
+    retention_reason: str | None = None
     warnings: list[dict[str, Any]] = Field(default_factory=list)
+    #: True for a recovery's pre-recovery snapshot: it holds only the objects that
+    #: recovery was about to write (``scope``), as they were just before.
+    partial: bool = False
+    #: For a pre-recovery snapshot: its recovery and the snapshot that recovery read.
+    recovery_id: str | None = None
+    source_snapshot_id: str | None = None
+    scope: dict[str, Any] | None = None
 
 
 class LegalHoldRequest(RequestModel):

@@ -8,6 +8,7 @@ from typing import Any
 
 from rewind_api.schemas import JobOut, LegalHoldOut, SnapshotOut, TokenOut
 from rewind_common.jobs.model import Job
+from rewind_common.storage.pre_recovery import PreRecoverySnapshot
 from rewind_common.storage.snapshots import LegalHold, SnapshotRecord
 from rewind_common.storage.tokens import TokenRecord
 
@@ -41,7 +42,11 @@ def job_json(job: Job) -> dict[str, Any]:
 
 
 def snapshot_view(
-    record: SnapshotRecord, *, hold: LegalHold | None, expires_at: datetime | None
+    record: SnapshotRecord,
+    *,
+    hold: LegalHold | None,
+    expires_at: datetime | None,
+    retention_reason: str | None = None,
 ) -> SnapshotOut:
     return SnapshotOut(
         id=record.id,
@@ -67,7 +72,25 @@ def snapshot_view(
             else None
         ),
         expires_at=expires_at,
+        retention_reason=retention_reason,
         warnings=record.warnings,
+    )
+
+
+def pre_recovery_snapshot_view(snapshot: PreRecoverySnapshot) -> SnapshotOut:
+    view = snapshot_view(
+        snapshot.as_record(),
+        hold=None,
+        expires_at=None,
+        retention_reason="kept with its recovery",
+    )
+    return view.model_copy(
+        update={
+            "partial": True,
+            "recovery_id": snapshot.recovery_id,
+            "source_snapshot_id": snapshot.source_snapshot_id,
+            "scope": snapshot.scope.to_dict(),
+        }
     )
 
 

@@ -22,6 +22,7 @@ from rewind_common.registry import get_type
 from rewind_common.storage.canonical import canonical_bytes
 from rewind_common.storage.manifest import ManifestEntry
 from rewind_common.storage.packs import linkset_digest, version_body
+from rewind_common.storage.pre_recovery import PreRecoverySnapshots
 from rewind_common.storage.snapshots import SnapshotRecord, SnapshotStore
 from rewind_common.tasks import VerifyPayload
 from rewind_snapshotter.manifest_pass import manifest_pass
@@ -49,7 +50,7 @@ class VerifyHandler:
 
     async def step(self, context: StepContext) -> Outcome | None:
         payload = VerifyPayload.model_validate(context.payload)
-        record = await self._store.find(payload.snapshot_id)
+        record = await self._record(payload.snapshot_id)
         if record is None or record.tenant_id != payload.tenant_id:
             raise NotFound(f"snapshot {payload.snapshot_id} does not exist")
         await context.status(JobStatus.IN_PROGRESS)
@@ -84,6 +85,14 @@ class VerifyHandler:
                 ),
             )
         return Outcome(JobStatus.COMPLETED, result=result, counters={"objects": progress.count})
+
+    async def _record(self, snapshot_id: str) -> SnapshotRecord | None:
+        """A tenant's snapshot, else a recovery's pre-recovery snapshot of that id."""
+        record = await self._store.find(snapshot_id)
+        if record is not None:
+            return record
+        partial = await PreRecoverySnapshots(self._store.mongo, self._store).find(snapshot_id)
+        return partial.as_record() if partial is not None else None
 
     async def canceled(self, context: StepContext) -> Mapping[str, Any]:
         return {"snapshotId": context.payload.get("snapshotId")}

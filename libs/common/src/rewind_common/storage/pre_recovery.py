@@ -10,14 +10,17 @@ but in ``recovery_actions`` next to its recovery (``seq`` -1)::
      recovery, tenantId, sourceSnapshotId, createdAt, completedAt,
      scope: {"objects": [{"type", "ids"}]},      # exactly what it holds
      chain: [{"id": <snapshot id>, "fullTypes": []}],
-     counts, deletedCounts, linkCounts, entryCount, manifestRoot, merkleRoot}
+     counts, deletedCounts, linkCounts, entryCount, newVersions, storedBytes,
+     manifestRoot, merkleRoot}
 
 Its data is ordinary snapshot data (one manifest segment named after it, versions and
 link sets in packs it wrote itself, never shared with a tenant snapshot, so retention of
 backups never removes what it needs), readable with ``SnapshotReader`` through
 ``chain``. A recovery started from it (``snapshotId`` = its id) is limited to its scope:
 outside it, the snapshot knows nothing, and "absent from the backup" must not read as
-"created since".
+"created since". It is read, browsed and verified by its id like any snapshot
+(``as_record``), but never listed among the tenant's backups, never the base of an
+incremental one, and kept as long as its recovery (no retention, no legal hold).
 """
 
 from __future__ import annotations
@@ -32,11 +35,13 @@ from pymongo.errors import DuplicateKeyError, PyMongoError
 from rewind_common.domain.merkle import MerkleBuilder, chained_root
 from rewind_common.domain.records import ObjectState
 from rewind_common.domain.scope import Scope
+from rewind_common.jobs.model import JobStatus
 from rewind_common.registry import get_type, type_names
 from rewind_common.storage.canonical import canonical_and_hash
 from rewind_common.storage.manifest import ManifestEntry, Segment
 from rewind_common.storage.mongo import Collection, Document, Mongo, unavailable
 from rewind_common.storage.packs import PackBuilder, linkset_digest
+from rewind_common.storage.snapshot_record import SnapshotRecord
 from rewind_common.storage.snapshots import SnapshotStore
 
 PRE_RECOVERY_SEQ = -1
@@ -58,6 +63,8 @@ class PreRecoverySnapshot:
     manifest_root: str
     merkle_root: str
     chain: list[Segment] = field(default_factory=list)
+    new_versions: int = 0
+    stored_bytes: int = 0
 
     def to_document(self) -> Document:
         return {
@@ -77,6 +84,8 @@ class PreRecoverySnapshot:
             "deletedCounts": self.deleted_counts,
             "linkCounts": self.link_counts,
             "entryCount": sum(self.counts.values()),
+            "newVersions": self.new_versions,
+            "storedBytes": self.stored_bytes,
             "manifestRoot": self.manifest_root,
             "merkleRoot": self.merkle_root,
         }
@@ -96,23 +105,33 @@ class PreRecoverySnapshot:
             manifest_root=str(document["manifestRoot"]),
             merkle_root=str(document["merkleRoot"]),
             chain=[Segment.from_document(s) for s in document.get("chain", [])],
+            new_versions=int(document.get("newVersions", 0)),
+            stored_bytes=int(document.get("storedBytes", 0)),
         )
 
-    def view(self) -> dict[str, Any]:
-        """The API's view: a snapshot's fields, marked partial, with its scope."""
-        return {
-            "id": self.id,
-            "tenantId": self.tenant_id,
-            "mode": PRE_RECOVERY_MODE,
-            "partial": True,
-            "recoveryId": self.recovery_id,
-            "sourceSnapshotId": self.source_snapshot_id,
-            "createdAt": self.created_at.isoformat(),
-            "scope": self.scope.to_dict(),
-            "counts": self.counts,
-            "deletedCounts": self.deleted_counts,
-            "merkleRoot": self.merkle_root,
-        }
+    def as_record(self) -> SnapshotRecord:
+        """The snapshot as a record its readers (browsing, verify) take: completed by
+        its recovery's job, chained to nothing."""
+        return SnapshotRecord(
+            id=self.id,
+            tenant_id=self.tenant_id,
+            job_id=self.recovery_id,
+            mode=PRE_RECOVERY_MODE,
+            status=JobStatus.COMPLETED.value,
+            created_at=self.created_at,
+            completed_at=self.created_at,
+            chain=self.chain,
+            counts=self.counts,
+            deleted_counts=self.deleted_counts,
+            link_counts=self.link_counts,
+            entry_count=sum(self.counts.values()),
+            new_versions=self.new_versions,
+            stored_bytes=self.stored_bytes,
+            manifest_root=self.manifest_root,
+            merkle_root=self.merkle_root,
+            previous_root=None,
+            previous_snapshot_id=None,
+        )
 
 
 def _entries(
@@ -177,6 +196,7 @@ class PreRecoverySnapshots:
         if found is not None:
             return found
         entries, builders = _entries(states, snapshot_id, tenant_id)
+        new_versions = stored_bytes = 0
         for type_name, builder in builders.items():
             # Every version goes into this snapshot's own packs: one shared with a
             # tenant snapshot would disappear when retention removes that snapshot.
@@ -200,7 +220,14 @@ class PreRecoverySnapshots:
                 for e in entries[type_name]
             ]
             entries[type_name] = typed
-            await self._store.chunks.write(snapshot_id, type_name, typed)
+            written = await self._store.chunks.write_rows(
+                snapshot_id,
+                type_name,
+                [entry.to_row() for entry in typed],
+                [entry.leaf_digest() for entry in typed],
+            )
+            new_versions += builder.new_versions
+            stored_bytes += builder.new_bytes + written.bytes
         merkle = MerkleBuilder()
         for type_name in type_names():
             for entry in entries.get(type_name, []):
@@ -225,6 +252,8 @@ class PreRecoverySnapshots:
             manifest_root=root,
             merkle_root=chained_root(root, None),
             chain=[Segment(snapshot_id, frozenset())],
+            new_versions=new_versions,
+            stored_bytes=stored_bytes,
         )
         try:
             await self._records.insert_one(record.to_document())

@@ -152,6 +152,8 @@ def _show(client: ApiClient, path: str, outcome: str | None, as_json: bool) -> N
         stdout().print(actions_table(actions))
     elif recovery["status"] in ("Queued", "Loading data"):
         stdout().print("no plan yet: the recovery is still being planned")
+    elif recovery["status"] in ("Failed", "Canceled"):
+        stdout().print(f"no actions: the recovery ended {recovery['status']} before its plan")
     else:
         stdout().print("nothing to do: the tenant already matches the backup")
 

@@ -83,7 +83,7 @@ def snapshots_table(snapshots: Sequence[Mapping[str, Any]]) -> None:
             str(snapshot.get("newVersions", 0)),
             human_bytes(int(snapshot.get("storedBytes", 0))),
             "yes" if snapshot.get("legalHold") else "",
-            _when(snapshot.get("expiresAt")) if snapshot.get("expiresAt") else "never",
+            _when(snapshot.get("expiresAt")) if snapshot.get("expiresAt") else "-",
         )
     stdout().print(table)
 
@@ -104,9 +104,15 @@ def snapshot_detail(snapshot: Mapping[str, Any]) -> None:
         ("Merkle root", snapshot.get("merkleRoot") or "-"),
         ("Previous root", snapshot.get("previousRoot") or "-"),
         ("Legal hold", _hold_text(snapshot)),
-        ("Expires", _when(snapshot.get("expiresAt")) if snapshot.get("expiresAt") else "never"),
+        ("Expires", _expiry_text(snapshot)),
         ("Job", snapshot.get("jobId") or "-"),
     ]
+    if snapshot.get("partial"):
+        rows[2:3] = [
+            ("Mode", f"{snapshot.get('mode', '-')} (partial: only what the recovery wrote)"),
+            ("Recovery", snapshot.get("recoveryId") or "-"),
+            ("Recovered from", snapshot.get("sourceSnapshotId") or "-"),
+        ]
     for name, value in rows:
         facts.add_row(name, value)
     console.print(facts)
@@ -120,6 +126,18 @@ def snapshot_detail(snapshot: Mapping[str, Any]) -> None:
         for type_name, count in counts.items():
             table.add_row(type_name, str(count), str(deleted.get(type_name, 0)))
         console.print(table)
+
+
+def _expiry_text(snapshot: Mapping[str, Any]) -> str:
+    reason = snapshot.get("retentionReason")
+    if snapshot.get("expiresAt"):
+        when = _when(snapshot.get("expiresAt"))
+        return f"{when} ({reason})" if reason else when
+    return (
+        f"not while it is the {reason}"
+        if reason == "newest snapshot"
+        else (f"no ({reason})" if reason else "no")
+    )
 
 
 def _hold_text(snapshot: Mapping[str, Any]) -> str:

@@ -78,7 +78,7 @@ async def list_objects(
     cursor: Cursor = None,
     limit: Limit = 50,
 ) -> Page[SnapshotObject]:
-    record = await state.snapshots.get(tenant.tenant_id, snapshot_id)
+    record = await SnapshotService(state).readable(tenant.tenant_id, snapshot_id)
     items, following = await ObjectBrowser(state.snapshots).page(
         record, type_name=type, cursor=cursor, limit=limit
     )
@@ -89,7 +89,7 @@ async def list_objects(
 async def get_object(
     principal: Reader, tenant: Tenant, state: State, snapshot_id: str, type: str, object_id: str
 ) -> SnapshotObjectDetail:
-    record = await state.snapshots.get(tenant.tenant_id, snapshot_id)
+    record = await SnapshotService(state).readable(tenant.tenant_id, snapshot_id)
     return await ObjectBrowser(state.snapshots).get(record, type, object_id)
 
 

@@ -17,12 +17,12 @@ from typing import Any
 from rewind_api.auth import Principal
 from rewind_api.services.jobs import JobRequest, JobService, Started
 from rewind_api.services.recovery_schemas import RecoveryActionOut, RecoveryCreate, RecoveryOut
+from rewind_api.services.snapshots import SnapshotService
 from rewind_api.state import AppState
 from rewind_api.views import job_view
 from rewind_common.domain.scope import Scope
-from rewind_common.errors import Conflict, InvalidRequest, NotFound
+from rewind_common.errors import Conflict, InvalidRequest
 from rewind_common.jobs.model import Job, JobKind
-from rewind_common.storage.pre_recovery import PreRecoverySnapshots
 from rewind_common.storage.recoveries import OUTCOMES, RecoveryStore, action_view, summary_of
 from rewind_common.storage.reports import ReportStore
 from rewind_common.tasks import RecoveryPayload, TaskName
@@ -121,13 +121,7 @@ class RecoveryService:
         )
 
     async def _check_snapshot(self, tenant_id: str, snapshot_id: str) -> None:
-        record = await self._state.snapshots.find(snapshot_id)
-        if record is not None and record.tenant_id == tenant_id:
-            return
-        pre = await PreRecoverySnapshots(self._state.mongo, self._state.snapshots).find(snapshot_id)
-        if pre is not None and pre.tenant_id == tenant_id:
-            return
-        raise NotFound(f"snapshot {snapshot_id} does not exist in tenant {tenant_id}")
+        await SnapshotService(self._state).readable(tenant_id, snapshot_id)
 
     async def page(
         self, tenant_id: str, *, cursor: str | None, limit: int

@@ -1,18 +1,23 @@
 """Snapshots: listing them with their retention and legal hold, starting snapshot and
-verification jobs, placing and lifting holds."""
+verification jobs, placing and lifting holds.
+
+A recovery's pre-recovery snapshot is read, browsed and verified by its id like a
+tenant's snapshot (its recovery names it as the way to undo it, so an administrator
+must be able to see what it holds), but it is not listed among the tenant's backups and
+takes no legal hold: it is kept with its recovery."""
 
 from __future__ import annotations
-
-from datetime import datetime
 
 from rewind_api.auth import Principal
 from rewind_api.schemas import SnapshotCreate, SnapshotOut
 from rewind_api.services.jobs import JobRequest, JobService, Started
 from rewind_api.state import AppState
-from rewind_api.views import snapshot_view
+from rewind_api.views import pre_recovery_snapshot_view, snapshot_view
 from rewind_common.domain.retention import SnapshotAge, decide
+from rewind_common.errors import Conflict, NotFound
 from rewind_common.ids import new_id
 from rewind_common.jobs.model import JobKind, utcnow
+from rewind_common.storage.pre_recovery import PreRecoverySnapshot, PreRecoverySnapshots
 from rewind_common.storage.snapshots import SnapshotRecord
 from rewind_common.tasks import SnapshotPayload, TaskName, VerifyPayload
 
@@ -29,20 +34,47 @@ class SnapshotService:
         return await self._views(tenant_id, records), following
 
     async def get(self, tenant_id: str, snapshot_id: str) -> SnapshotOut:
-        record = await self._store.get(tenant_id, snapshot_id)
-        return (await self._views(tenant_id, [record]))[0]
+        found = await self._find(tenant_id, snapshot_id)
+        if isinstance(found, PreRecoverySnapshot):
+            return pre_recovery_snapshot_view(found)
+        return (await self._views(tenant_id, [found]))[0]
+
+    async def readable(self, tenant_id: str, snapshot_id: str) -> SnapshotRecord:
+        """The snapshot to read objects from, a tenant's or a pre-recovery one."""
+        found = await self._find(tenant_id, snapshot_id)
+        return found.as_record() if isinstance(found, PreRecoverySnapshot) else found
 
     async def set_hold(
         self, tenant_id: str, snapshot_id: str, *, by: str, reason: str
     ) -> SnapshotOut:
-        record = await self._store.get(tenant_id, snapshot_id)
+        record = await self._backup(tenant_id, snapshot_id)
         await self._store.set_hold(record.id, by=by, at=utcnow(), reason=reason)
         return (await self._views(tenant_id, [record]))[0]
 
     async def clear_hold(self, tenant_id: str, snapshot_id: str) -> SnapshotOut:
-        record = await self._store.get(tenant_id, snapshot_id)
+        record = await self._backup(tenant_id, snapshot_id)
         await self._store.clear_hold(record.id)
         return (await self._views(tenant_id, [record]))[0]
+
+    async def _find(self, tenant_id: str, snapshot_id: str) -> SnapshotRecord | PreRecoverySnapshot:
+        record = await self._store.find(snapshot_id)
+        if record is not None and record.tenant_id == tenant_id:
+            return record
+        if record is None:
+            pre = await PreRecoverySnapshots(self._state.mongo, self._store).find(snapshot_id)
+            if pre is not None and pre.tenant_id == tenant_id:
+                return pre
+        raise NotFound(f"snapshot {snapshot_id} does not exist in tenant {tenant_id}")
+
+    async def _backup(self, tenant_id: str, snapshot_id: str) -> SnapshotRecord:
+        found = await self._find(tenant_id, snapshot_id)
+        if isinstance(found, PreRecoverySnapshot):
+            raise Conflict(
+                f"snapshot {snapshot_id} is the pre-recovery snapshot of recovery "
+                f"{found.recovery_id}: it is kept as long as its recovery, so a legal hold "
+                "does not apply to it"
+            )
+        return found
 
     async def start_snapshot(
         self,
@@ -81,7 +113,7 @@ class SnapshotService:
         route: str,
         idempotency_key: str | None,
     ) -> Started:
-        record = await self._store.get(tenant_id, snapshot_id)
+        record = await self.readable(tenant_id, snapshot_id)
         return await JobService(self._state).start(
             JobRequest(
                 tenant_id=tenant_id,
@@ -112,10 +144,15 @@ class SnapshotService:
             if record.id not in known
         ]
         decisions = decide(ages, policy=self._state.settings.retention, now=utcnow(), held=held)
-        expires: dict[str, datetime | None] = {d.id: d.expires_at for d in decisions}
+        by_id = {decision.id: decision for decision in decisions}
         shown_held = [record.id for record in records if record.id in held]
         holds = await self._store.hold_details(shown_held) if shown_held else {}
         return [
-            snapshot_view(record, hold=holds.get(record.id), expires_at=expires.get(record.id))
+            snapshot_view(
+                record,
+                hold=holds.get(record.id),
+                expires_at=by_id[record.id].expires_at if record.id in by_id else None,
+                retention_reason=by_id[record.id].reason if record.id in by_id else None,
+            )
             for record in records
         ]
