@@ -1,14 +1,18 @@
 """The incident of the difference-report tests, recovered in full, against the emulator:
 the tenant equals the backup on every recoverable property and link, hard-deleted
 objects come back under new ids with every reference remapped, rogue objects are
-soft-deleted (and can be restored), and running the recovery again writes nothing."""
+soft-deleted (and can be restored), running the recovery again writes nothing, and a
+difference report from the same backup afterwards finds nothing left to recover."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from rewind_common.jobs.model import JobStatus
+from rewind_common.storage.report_staging import ReportStaging
+from rewind_common.storage.reports import ReportStore
 from rewind_common.storage.snapshot_reader import SnapshotReader
+from tests.integration.differ.support import DiffHarness
 from tests.integration.recoverer.incident import Incident, prepare, strike
 from tests.integration.recoverer.support import RecoveryHarness, tenant_differences
 
@@ -109,3 +113,39 @@ async def test_a_dry_run_lists_the_plan_and_writes_nothing(rh: RecoveryHarness) 
     } <= kinds
     recreate = result.of("recreate", "group")[0]
     assert recreate["requests"][0]["method"] == "POST"
+
+
+async def test_after_the_recovery_a_report_from_the_backup_finds_nothing_to_recover(
+    rh: RecoveryHarness,
+) -> None:
+    incident, snapshot, _ = await _staged(rh)
+    reports = ReportStore(rh.base.mongo)
+    staging = ReportStaging(rh.base.mongo)
+    await reports.ensure_indexes()
+    await staging.ensure_indexes()
+    differ = DiffHarness(rh.base, reports, staging)
+    before = await differ.diff(snapshot)
+    assert ("group", incident.hard_deleted, "hardDeleted") in before.kinds()
+
+    recovered = await rh.recover(snapshot)
+    new_group = recovered.record["idMap"][incident.hard_deleted]
+
+    # The re-created group is the backup's group under its new id, and references to it
+    # were rewritten: neither is a change to recover again.
+    whole = await differ.diff(snapshot)
+    assert whole.job.status is JobStatus.COMPLETED
+    assert whole.changes == []
+    by_old_id = await differ.diff(
+        snapshot, scope={"objects": [{"type": "group", "ids": [incident.hard_deleted]}]}
+    )
+    assert by_old_id.changes == []
+
+    # A change made to it since is reported under the id it has now, and recovered there.
+    await rh.graph("PATCH", f"/groups/{new_group}", {"description": "changed later"})
+    changed = await differ.diff(snapshot)
+    assert changed.kinds() == {("group", new_group, "updated")}
+    assert [p.path for p in changed.changes[0].properties] == ["description"]
+    again = await rh.recover(report_id=changed.job.id)
+    assert again.job.status is JobStatus.COMPLETED
+    assert [(a["action"], a["objectId"]) for a in again.actions] == [("update", new_group)]
+    assert (await differ.diff(snapshot)).changes == []

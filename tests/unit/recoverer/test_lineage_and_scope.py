@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from rewind_common.domain.lineage import backup_ids, in_current_ids, widen_scope
 from rewind_common.domain.records import ObjectState
 from rewind_common.domain.scope import Scope
 from rewind_common.storage.manifest import Segment
 from rewind_common.storage.recoveries import follow
-from rewind_recoverer.lineage import backup_ids, in_current_ids, widen_scope
 from rewind_recoverer.source import Source, effective_scope
 
 OLD = "9e6397d4-b962-45d3-88bf-cbcf26433798"

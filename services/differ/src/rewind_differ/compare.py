@@ -1,6 +1,9 @@
 """The compare phase (``In progress``): each type's two sides merge-joined by id, equal
 fingerprints skipped, differing objects read whole, diffed and stored as changes.
 
+Against the live tenant, objects an earlier recovery re-created are compared under
+their new ids (``recreated``).
+
 Bodies are read only for objects whose fingerprints differ, a batch at a time: the
 backup's versions from their packs, the live ones from staging (or, between two
 snapshots, the later snapshot's packs). A checkpoint follows every batch, so a
@@ -25,6 +28,7 @@ from rewind_common.storage.report_staging import ReportStaging
 from rewind_common.storage.reports import ReportStore
 from rewind_common.storage.snapshot_reader import SnapshotReader
 from rewind_common.storage.snapshots import SnapshotStore
+from rewind_differ.recreated import Recreated, with_renamed
 from rewind_differ.resolver import RecordingResolver, ReferenceChecker
 from rewind_differ.sides import Item, Pair, manifest_items, merged, staged_pairs
 from rewind_differ.state import DiffState, TypeTask
@@ -52,6 +56,7 @@ class ComparePhase:
         other_chain: list[Segment] | None,
         context: StepContext,
         save: Callable[[], Awaitable[None]],
+        recreated: Recreated | None = None,
     ) -> None:
         self._store = store
         self._reader = SnapshotReader(store)
@@ -63,6 +68,7 @@ class ComparePhase:
         self._other_chain = other_chain
         self._context = context
         self._save = save
+        self._recreated = recreated or Recreated()
         self._flushes = 0
         #: Whether progress is this phase's to report (not while types are still loaded).
         self._reporting = True
@@ -111,12 +117,21 @@ class ComparePhase:
         backup = manifest_items(
             self._store, self._backup_chain, task.name, ids=task.ids, after=task.after
         )
+        renamed = (
+            await self._recreated.renamed_items(
+                self._store, self._backup_chain, task.name, task.ids
+            )
+            if self._recreated
+            else {}
+        )
+        items = with_renamed(backup, renamed, after=task.after) if renamed else backup
         pending: list[Pending] = []
         examined = 0
         last: str | None = None
         async with (
             contextlib.aclosing(backup),
-            contextlib.aclosing(self._pairs(task, backup)) as pairs,
+            contextlib.aclosing(items),
+            contextlib.aclosing(self._pairs(task, items)) as pairs,
         ):
             async for object_id, before, now in pairs:
                 last = object_id
@@ -173,7 +188,11 @@ class ComparePhase:
         states = []
         for before, now in pending:
             backed_up = state_of(before)
-            states.append((backed_up, state_of(now, backed_up)))
+            # the live side takes what it shares with the backup as stored
+            current = state_of(now, backed_up)
+            if backed_up is not None and self._recreated:
+                backed_up = self._recreated.backup_state(backed_up)
+            states.append((backed_up, current))
         return states
 
     async def diff(

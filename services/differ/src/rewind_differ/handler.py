@@ -2,6 +2,8 @@
 
 1. **Plan** (first step): the snapshot (and the other snapshot, if any) must exist in
    the tenant; the scope becomes one task per type; the report's record is stored.
+   Against the live tenant, the tenant's lineage of re-created objects is read with
+   it (``recreated``).
 2. **Load** (``Loading data``): the live state of each type in scope, staged
    (``loading``). A report between two snapshots reads nothing live.
 3. **Compare** (``In progress``): each type's backup and current sides merge-joined by
@@ -23,6 +25,7 @@ import contextlib
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
+from rewind_common.domain.lineage import widen_scope
 from rewind_common.domain.scope import Scope
 from rewind_common.graph.client import GraphClient
 from rewind_common.jobs.model import JobStatus, JobWarning, Progress, utcnow
@@ -30,6 +33,7 @@ from rewind_common.jobs.runner import Outcome, StepContext
 from rewind_common.jobs.worker import GraphOpener
 from rewind_common.metrics import CHANGES_DETECTED
 from rewind_common.settings import Settings
+from rewind_common.storage.recoveries import RecoveryStore
 from rewind_common.storage.report_staging import ReportStaging
 from rewind_common.storage.reports import ReportRecord, ReportStore
 from rewind_common.storage.snapshot_reader import SnapshotReader
@@ -39,6 +43,7 @@ from rewind_common.tenant import TenantReader
 from rewind_differ.compare import ComparePhase
 from rewind_differ.loading import LoadPhase
 from rewind_differ.plan import plan_report
+from rewind_differ.recreated import Recreated
 from rewind_differ.resolver import (
     ExistenceCheck,
     GraphExistence,
@@ -64,6 +69,7 @@ class DiffHandler:
         self._reports = reports
         self._staging = staging
         self._open_graph = open_graph
+        self._recoveries = RecoveryStore(store.mongo)
 
     async def step(self, context: StepContext) -> Outcome | None:
         payload = DifferenceReportPayload.model_validate(context.payload)
@@ -90,7 +96,10 @@ class DiffHandler:
             if other is None:
                 tenant = self._settings.tenant(payload.tenant_id)
                 graph = await stack.enter_async_context(self._open_graph(tenant))
-            comparing = self._comparing(context, graph, state, scope, backup, other, save)
+            recreated = await Recreated.of(self._store, backup.chain, state.lineage)
+            comparing = self._comparing(
+                context, graph, state, scope, backup, other, save, recreated
+            )
             if state.phase == LOAD:
                 assert graph is not None
                 await context.status(JobStatus.LOADING_DATA)
@@ -125,6 +134,7 @@ class DiffHandler:
         backup: SnapshotRecord,
         other: SnapshotRecord | None,
         save: Callable[[], Awaitable[None]],
+        recreated: Recreated,
     ) -> ComparePhase:
         planned = SnapshotExistence(self._store, backup.chain, scope)
         live: ExistenceCheck
@@ -143,6 +153,7 @@ class DiffHandler:
             other_chain=other.chain if other else None,
             context=context,
             save=save,
+            recreated=recreated,
         )
 
     async def canceled(self, context: StepContext) -> Mapping[str, Any]:
@@ -168,7 +179,11 @@ class DiffHandler:
             if payload.compare_to
             else None
         )
-        state = plan_report(context.job.id, scope, backup, other)
+        # A recovery may have re-created objects since: the live tenant knows them by
+        # their new ids, so a scope naming either id covers both.
+        lineage = await self._recoveries.lineage(payload.tenant_id) if other is None else {}
+        state = plan_report(context.job.id, widen_scope(scope, lineage), backup, other)
+        state.lineage = lineage
         await self._reports.start(
             ReportRecord(
                 id=context.job.id,

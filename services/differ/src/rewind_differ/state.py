@@ -56,6 +56,9 @@ class DiffState:
     loaded: int = 0
     compared: int = 0
     warnings: list[dict[str, Any]] = field(default_factory=list)
+    #: Old → newest ids (and appIds) of objects recoveries re-created, as the report
+    #: planned them (against the live tenant only; see ``recreated``).
+    lineage: dict[str, str] = field(default_factory=dict)
 
     @property
     def live(self) -> bool:

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from rewind_common.domain.lineage import in_current_ids
 from rewind_common.domain.records import ObjectState
 from rewind_common.domain.references import find_references
 from rewind_common.domain.scope import Scope
@@ -24,7 +25,6 @@ from rewind_common.registry import Listing, get_type
 from rewind_common.storage.manifest import Segment
 from rewind_common.storage.snapshot_reader import SnapshotReader
 from rewind_common.tenant import TenantReader
-from rewind_recoverer.lineage import in_current_ids
 
 CA_POLICY = "conditionalAccessPolicy"
 _CA_GROUP_LISTS = ("includeGroups", "excludeGroups")

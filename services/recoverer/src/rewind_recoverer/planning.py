@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from rewind_common.domain.changes import Change
+from rewind_common.domain.lineage import widen_scope
 from rewind_common.domain.plan import RecoveryPlan, build_plan
 from rewind_common.domain.scope import Scope
 from rewind_common.errors import InvalidRequest
@@ -24,7 +25,6 @@ from rewind_common.storage.snapshot_reader import SnapshotReader
 from rewind_common.storage.snapshots import SnapshotStore
 from rewind_common.tasks import RecoveryPayload
 from rewind_common.tenant import TenantReader
-from rewind_recoverer.lineage import widen_scope
 from rewind_recoverer.loading import PlanInputs, load_inputs
 from rewind_recoverer.source import Source, effective_scope, open_source
 

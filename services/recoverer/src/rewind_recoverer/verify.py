@@ -17,6 +17,7 @@ from typing import Any
 
 from rewind_common.domain.changes import Change
 from rewind_common.domain.diff import diff_object
+from rewind_common.domain.lineage import backup_ids, in_current_ids
 from rewind_common.domain.records import ObjectState
 from rewind_common.domain.references import rewrite_links, rewrite_references
 from rewind_common.domain.remap import IdMap
@@ -25,7 +26,6 @@ from rewind_common.registry import get_type
 from rewind_common.storage.manifest import Segment
 from rewind_common.storage.snapshot_reader import SnapshotReader
 from rewind_common.tenant import TenantReader
-from rewind_recoverer.lineage import backup_ids, in_current_ids
 
 MAX_LISTED = 100
 
