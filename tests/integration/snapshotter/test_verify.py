@@ -19,6 +19,16 @@ from tests.integration.tenant.emulated import TENANT_ID
 GROUP = "21d05557-b7b6-418f-86fa-a3118d751be4"
 
 
+async def _rename_first_entry(harness: Harness, segment: str, type_name: str) -> None:
+    """Rename the first manifest entry of a type, as someone with database access could."""
+    chunks = harness.mongo.collection(Collection.MANIFEST)
+    chunk = await chunks.find_one({"seg": segment, "t": type_name})
+    assert chunk is not None
+    rows = chunk_rows(chunk)
+    rows[0][4] = "Renamed behind Rewind's back"
+    await chunks.update_one({"_id": chunk["_id"]}, {"$set": {"e": Binary(orjson.dumps(rows))}})
+
+
 async def test_verify_passes_then_fails_naming_a_tampered_version(harness: Harness) -> None:
     await harness.emulator.generate()
     _, first = await harness.snapshot()
@@ -60,12 +70,7 @@ async def test_verify_names_a_tampered_manifest_entry(harness: Harness) -> None:
     await harness.emulator.generate()
     _, record = await harness.snapshot()
     assert record is not None
-    chunks = harness.mongo.collection(Collection.MANIFEST)
-    chunk = await chunks.find_one({"seg": record.id, "t": "group"})
-    assert chunk is not None
-    rows = chunk_rows(chunk)
-    rows[0][4] = "Renamed behind Rewind's back"
-    await chunks.update_one({"_id": chunk["_id"]}, {"$set": {"e": Binary(orjson.dumps(rows))}})
+    await _rename_first_entry(harness, record.id, "group")
 
     failed = await harness.verify(record.id)
 
@@ -95,12 +100,7 @@ async def test_verify_checks_a_pre_recovery_snapshot_by_its_id(harness: Harness)
     assert verified.status is JobStatus.COMPLETED, verified.warnings
     assert verified.result["objects"] == 2
 
-    chunks = harness.mongo.collection(Collection.MANIFEST)
-    chunk = await chunks.find_one({"seg": partial.id, "t": "user"})
-    assert chunk is not None
-    rows = chunk_rows(chunk)
-    rows[0][4] = "Renamed behind Rewind's back"
-    await chunks.update_one({"_id": chunk["_id"]}, {"$set": {"e": Binary(orjson.dumps(rows))}})
+    await _rename_first_entry(harness, partial.id, "user")
 
     failed = await harness.verify(partial.id)
     assert failed.status is JobStatus.FAILED
