@@ -209,7 +209,6 @@ class RecoveryHandler:
         source = await open_source(
             context.job.tenant_id,
             str(record["snapshotId"]),
-            store=self._store,
             pre_recovery=self._pre,
         )
         own = set(id_map.entries)

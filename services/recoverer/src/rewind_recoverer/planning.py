@@ -77,9 +77,7 @@ class Planner:
             )
         if snapshot_id is None:
             raise InvalidRequest("a recovery needs a snapshotId or a differenceReportId")
-        source = await open_source(
-            payload.tenant_id, snapshot_id, store=self._store, pre_recovery=self._pre
-        )
+        source = await open_source(payload.tenant_id, snapshot_id, pre_recovery=self._pre)
         lineage = await self._recoveries.lineage(payload.tenant_id)
         if changes is not None and lineage:
             changes = [replace(c, object_id=lineage.get(c.object_id, c.object_id)) for c in changes]

@@ -19,7 +19,7 @@ from rewind_common.errors import NotFound
 from rewind_common.registry import type_names
 from rewind_common.storage.manifest import Segment
 from rewind_common.storage.pre_recovery import PreRecoverySnapshots
-from rewind_common.storage.snapshots import SnapshotStore
+from rewind_common.storage.snapshot_record import SnapshotRecord
 
 
 @dataclass(frozen=True)
@@ -38,18 +38,17 @@ async def open_source(
     tenant_id: str,
     snapshot_id: str,
     *,
-    store: SnapshotStore,
     pre_recovery: PreRecoverySnapshots,
 ) -> Source:
-    record = await store.find(snapshot_id)
-    if record is not None and record.tenant_id == tenant_id:
+    found = await pre_recovery.find_any(snapshot_id, tenant_id)
+    if isinstance(found, SnapshotRecord):
         return Source(
-            snapshot_id=record.id,
-            chain=record.chain,
-            unread_types=tuple(record.unread_types),
+            snapshot_id=found.id,
+            chain=found.chain,
+            unread_types=tuple(found.unread_types),
         )
-    partial = await pre_recovery.find(snapshot_id)
-    if partial is not None and partial.tenant_id == tenant_id:
+    if found is not None:
+        partial = found
         return Source(
             snapshot_id=partial.id,
             chain=partial.chain,

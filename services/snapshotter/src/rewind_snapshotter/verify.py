@@ -22,7 +22,7 @@ from rewind_common.registry import get_type
 from rewind_common.storage.canonical import canonical_bytes
 from rewind_common.storage.manifest import ManifestEntry
 from rewind_common.storage.packs import linkset_digest, version_body
-from rewind_common.storage.pre_recovery import PreRecoverySnapshots
+from rewind_common.storage.pre_recovery import PreRecoverySnapshot, PreRecoverySnapshots
 from rewind_common.storage.snapshots import SnapshotRecord, SnapshotStore
 from rewind_common.tasks import VerifyPayload
 from rewind_snapshotter.manifest_pass import manifest_pass
@@ -88,11 +88,8 @@ class VerifyHandler:
 
     async def _record(self, snapshot_id: str) -> SnapshotRecord | None:
         """A tenant's snapshot, else a recovery's pre-recovery snapshot of that id."""
-        record = await self._store.find(snapshot_id)
-        if record is not None:
-            return record
-        partial = await PreRecoverySnapshots(self._store.mongo, self._store).find(snapshot_id)
-        return partial.as_record() if partial is not None else None
+        found = await PreRecoverySnapshots(self._store.mongo, self._store).find_any(snapshot_id)
+        return found.as_record() if isinstance(found, PreRecoverySnapshot) else found
 
     async def canceled(self, context: StepContext) -> Mapping[str, Any]:
         return {"snapshotId": context.payload.get("snapshotId")}

@@ -263,6 +263,19 @@ class PreRecoverySnapshots:
             raise unavailable(exc) from exc
         return record
 
+    async def find_any(
+        self, snapshot_id: str, tenant_id: str | None = None
+    ) -> SnapshotRecord | PreRecoverySnapshot | None:
+        """The tenant's snapshot of that id, else the pre-recovery snapshot of that id
+        (of ``tenant_id`` when given)."""
+        record = await self._store.find(snapshot_id)
+        if record is not None:
+            return record if tenant_id is None or record.tenant_id == tenant_id else None
+        partial = await self.find(snapshot_id)
+        if partial is None or (tenant_id is not None and partial.tenant_id != tenant_id):
+            return None
+        return partial
+
     async def find(self, snapshot_id: str) -> PreRecoverySnapshot | None:
         try:
             document = await self._records.find_one({"_id": snapshot_id, "seq": PRE_RECOVERY_SEQ})

@@ -57,13 +57,11 @@ class SnapshotService:
         return (await self._views(tenant_id, [record]))[0]
 
     async def _find(self, tenant_id: str, snapshot_id: str) -> SnapshotRecord | PreRecoverySnapshot:
-        record = await self._store.find(snapshot_id)
-        if record is not None and record.tenant_id == tenant_id:
-            return record
-        if record is None:
-            pre = await PreRecoverySnapshots(self._state.mongo, self._store).find(snapshot_id)
-            if pre is not None and pre.tenant_id == tenant_id:
-                return pre
+        found = await PreRecoverySnapshots(self._state.mongo, self._store).find_any(
+            snapshot_id, tenant_id
+        )
+        if found is not None:
+            return found
         raise NotFound(f"snapshot {snapshot_id} does not exist in tenant {tenant_id}")
 
     async def _backup(self, tenant_id: str, snapshot_id: str) -> SnapshotRecord:
