@@ -111,3 +111,28 @@ def test_changes_laid_over_a_chunk_give_what_rebuilding_the_merged_entries_gives
 
     merged, _ = overlay(base, [None] * len(base), overrides, ordered)
     _same(block, _reference(merged))
+
+
+@given(
+    st.sampled_from(["user", "group"]),
+    st.lists(
+        st.tuples(st.booleans(), st.booleans(), st.integers(min_value=0, max_value=3)),
+        max_size=12,
+    ),
+)
+def test_counts_added_a_row_at_a_time_are_the_counts_of_the_rows(
+    type_name: str, shapes: list[tuple[bool, bool, int]]
+) -> None:
+    # a user's manager is single-valued, a group's members many-valued
+    rows: list[Row] = []
+    for number, (deleted, managed, members) in enumerate(shapes):
+        links = {"manager": "m"} if managed and type_name == "user" else None
+        sizes = {"members": members} if members and type_name == "group" else None
+        rows.append([f"o{number}", "v", "pack", deleted, None, links, None, sizes])
+    counts = RowCounts()
+    for row in rows:
+        counts.add_row(type_name, row)
+        counts.add_row(type_name, row, -1)
+        counts.add_row(type_name, row)
+
+    assert counts == RowCounts.of_rows(type_name, rows)

@@ -210,3 +210,28 @@ async def aenumerate(items: AsyncIterator[Any]) -> AsyncIterator[tuple[int, Any]
     async for item in items:
         yield number, item
         number += 1
+
+
+async def test_each_round_of_the_parts_pages_is_one_batch(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(plans, "EXPAND_PAGE", 2)
+    tenant = EmulatedTenant()
+    try:
+        await tenant.generate(applications=20, servicePrincipals=48)
+        principals = (await tenant.state())["types"]["servicePrincipal"]["active"]
+        per_part: dict[str, int] = {}
+        for principal in principals:
+            digit = principal["appId"][0].lower()
+            per_part[digit] = per_part.get(digit, 0) + 1
+        rounds = max(-(-count // 2) for count in per_part.values())
+        await tenant.control("DELETE", "/_emulator/stats")
+        read: set[str] = set()
+        async with tenant.graph() as graph:
+            async for targets, _ in TenantReader(graph).link_pages("servicePrincipal", "owners"):
+                read.update(targets)
+        stats = await tenant.control("GET", "/_emulator/stats")
+        assert read == {principal["id"] for principal in principals}
+        # a round trip per round, not per page of each part (owner sets cut at 20 aside)
+        assert stats["byRoute"]["POST /$batch"] <= rounds + 1
+        assert stats["byRoute"]["GET /servicePrincipals"] >= len(principals) // 2
+    finally:
+        await tenant.close()

@@ -11,7 +11,7 @@ from kiota_authentication_azure.azure_identity_authentication_provider import (
     AzureIdentityAuthenticationProvider,
 )
 
-from rewind_common.graph.client import BatchRequest
+from rewind_common.graph.client import BatchRequest, GraphClient
 from rewind_common.graph.costs import request_cost
 from rewind_common.graph.credentials import StaticTokenProvider, authentication_provider
 from rewind_common.graph.middleware import batch_cost
@@ -60,6 +60,19 @@ def test_batch_requests_refuse_urls_graph_would_reject() -> None:
     for bad in ("https://graph.microsoft.com/v1.0/users", "/v1.0/users/u1"):
         with pytest.raises(ValueError, match="relative"):
             BatchRequest("1", "GET", bad).to_json()
+
+
+async def test_a_next_link_is_named_relative_to_the_version_for_a_batch() -> None:
+    graph = GraphClient(_tenant(credential="none"))
+    try:
+        link = "https://graph.microsoft.com/v1.0/servicePrincipals?$top=100&$skiptoken=X1"
+        assert graph.relative(link) == "/servicePrincipals?$top=100&$skiptoken=X1"
+        assert graph.relative("/users/u1") == "/users/u1"
+        BatchRequest("1", "GET", graph.relative(link)).to_json()
+        with pytest.raises(ValueError, match="not under"):
+            graph.relative("https://graph.microsoft.com/beta/servicePrincipals")
+    finally:
+        await graph.close()
 
 
 def _tenant(**fields: object) -> TenantConnection:

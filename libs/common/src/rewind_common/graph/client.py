@@ -186,6 +186,19 @@ class GraphClient:
             url += ("&" if "?" in url else "?") + urlencode(params, safe="$(),'=")
         return url
 
+    def relative(self, url: str) -> str:
+        """``url`` (a path or an absolute URL under the version root, such as a nextLink)
+        relative to the version root, as a ``$batch`` request names it."""
+        if "://" not in url:
+            return url
+        if url.startswith(self.base_url + "/"):
+            return url[len(self.base_url) :]
+        parts = urlsplit(url)
+        if not parts.path.startswith(self._base_path + "/"):
+            raise ValueError(f"{url} is not under {self.base_url}")
+        path = parts.path[len(self._base_path) :]
+        return f"{path}?{parts.query}" if parts.query else path
+
     async def send(
         self,
         method: str,

@@ -83,7 +83,7 @@ def lay_over(
         row, digest = overrides[object_id]
         at = bisect.bisect_left(ids, object_id)
         if at < len(ids) and ids[at] == object_id:
-            counts.add(RowCounts.of_rows(block.type, [old_rows[object_id]]), -1)
+            counts.add_row(block.type, old_rows[object_id], -1)
             if row[1] is None:
                 del ids[at]
                 del leaves[_LEAF * at : _LEAF * (at + 1)]
@@ -94,7 +94,7 @@ def lay_over(
                 continue  # a tombstone of an object the block does not have
             ids.insert(at, object_id)
             leaves[_LEAF * at : _LEAF * at] = digest or row_leaf_digest(block.type, row)
-        counts.add(RowCounts.of_rows(block.type, [row]))
+        counts.add_row(block.type, row)
 
 
 def _holds(ids: list[str], object_id: str) -> bool:

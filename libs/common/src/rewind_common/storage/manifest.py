@@ -202,6 +202,25 @@ class RowCounts:
                 counts.links[name] = size
         return counts
 
+    def add_row(self, type_name: str, row: Sequence[Any], sign: int = 1) -> None:
+        """``add(RowCounts.of_rows(type_name, [row]), sign)``, without building it: an
+        incremental snapshot's pass adds and takes away a row per changed object."""
+        self.entries += sign
+        if row[3]:
+            self.deleted += sign
+        links = self.links
+        for name, many in _LINKS.get(type_name, ()):
+            if many:
+                size = (row[7] or {}).get(name, 0) if len(row) > 7 else 0
+            else:
+                size = 1 if (row[5] or {}).get(name) else 0
+            if size:
+                total = links.get(name, 0) + sign * size
+                if total:
+                    links[name] = total
+                else:
+                    del links[name]
+
     def add(self, other: RowCounts, sign: int = 1) -> None:
         """Add ``other`` (``sign=-1``: take it away)."""
         self.entries += sign * other.entries

@@ -26,8 +26,9 @@ Choices, with the Graph documentation behind each:
    A listing expands its type's first link with ``($select=id)``; an expanded list
    holding exactly 20 ids may be cut short, so that object's link is read again in full.
    Pages of a listing come one after another, each naming the next; the service
-   principals' listing is read in 16 parts, 8 at a time, filtered on their appId's first
-   digit (``plans.list_parts``), so its thousands of owner sets take a few round trips.
+   principals' listing is read in 16 parts, filtered on their appId's first digit
+   (``plans.list_parts``), the next page of every part in one ``$batch``, so its
+   thousands of owner sets take a few round trips.
 3. **Per-object reads** (``GET /groups/{id}/owners?$select=id&$top=999``, following
    nextLinks; ``GET /users/{id}/manager?$select=id``, 404 meaning none) fill in the
    rest, 20 to a ``$batch`` (concepts/json-batching.md), a bounded number of batches at

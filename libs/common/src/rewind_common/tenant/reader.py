@@ -14,13 +14,15 @@ link raises ``DeltaExpired``. How links are read, and why, is in ``tenant.links`
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+from asyncio import Task
 from collections.abc import AsyncGenerator, AsyncIterator, Iterable, Mapping
-from typing import NoReturn, TypeAlias
+from typing import Any, NoReturn, TypeAlias
 
 from rewind_common.domain.records import ObjectState
 from rewind_common.errors import GraphError
-from rewind_common.graph.client import GraphClient
+from rewind_common.graph.client import BatchResult, GraphClient
 from rewind_common.registry import Link, Listing, ObjectType, SoftDelete, get_type
 from rewind_common.tenant import plans
 from rewind_common.tenant.by_ids import IdReader
@@ -28,13 +30,9 @@ from rewind_common.tenant.convert import delta_item, state_of
 from rewind_common.tenant.errors import DeltaExpired, TypeNotReadable, is_expired_delta
 from rewind_common.tenant.links import BatchGetter, LinkReader, raise_for
 from rewind_common.tenant.model import Cursor, DeltaPage, StatePage
-from rewind_common.tenant.prefetch import interleaved
 
 ACTIVE = "active"
 DELETED = "deleted"
-#: Parts of a listing read at the same time (each also reads its next page ahead).
-PARTS_AT_ONCE = 8
-
 #: Where a read of links resumes: a nextLink, the nextLinks of a listing's parts
 #: (``{"parts": {part: nextLink or None}}``), or ``None`` to begin.
 LinkPosition: TypeAlias = str | Cursor | None
@@ -144,9 +142,11 @@ class TenantReader:
         Yields each page's ``{object id: target ids}`` and where the read resumes after
         it (``None`` once it is over).
 
-        A type listed in parts (``plans.list_parts``) is read a few parts at a time; its
-        position names each unfinished part's nextLink (``None``: not begun). A position
-        that is a plain nextLink resumes a listing read whole."""
+        A type listed in parts (``plans.list_parts``) is read a round at a time: the
+        next page of every unfinished part, together in ``$batch`` requests. Its
+        position names each unfinished part's nextLink (``None``: not begun); a part
+        moves on only once its page has been handed over. A position that is a plain
+        nextLink resumes a listing read whole."""
         object_type = get_type(type_name)
         link = object_type.link(link_name)
         parts = plans.list_parts(type_name)
@@ -159,13 +159,9 @@ class TenantReader:
             remaining: dict[str, str | None] = (
                 dict(position["parts"]) if position else dict.fromkeys(parts)
             )
-            streams = {
-                part: self._link_part(object_type, link, next_link, parts[part])
-                for part, next_link in remaining.items()
-            }
-            # closed with this read, even when its consumer stops early
-            async with contextlib.aclosing(interleaved(streams, PARTS_AT_ONCE)) as pages:
-                async for part, (targets, next_link) in pages:
+            rounds = self._link_rounds(object_type, link, parts, dict(remaining))
+            async with contextlib.aclosing(rounds) as pages:
+                async for part, targets, next_link in pages:
                     if next_link is None:
                         del remaining[part]
                     else:
@@ -174,14 +170,65 @@ class TenantReader:
         except GraphError as exc:
             _reraise(object_type, exc)
 
+    async def _link_rounds(
+        self,
+        object_type: ObjectType,
+        link: Link,
+        parts: Mapping[str, str],
+        positions: dict[str, str | None],
+    ) -> AsyncGenerator[tuple[str, dict[str, list[str]], str | None], None]:
+        """The pages of a listing's parts, a round at a time, each round's requests
+        batched (a few round trips instead of one per page of each part). The next round
+        is on its way while this one's pages are handed over."""
+        params = plans.link_list_params(object_type, link)
+
+        def send(round_: Mapping[str, str | None]) -> tuple[list[str], Task[list[BatchResult]]]:
+            urls = [
+                self.graph.relative(following)
+                if following is not None
+                else self.graph.relative(
+                    self.graph.url(object_type.path, {**params, "$filter": parts[part]})
+                )
+                for part, following in round_.items()
+            ]
+            return urls, asyncio.create_task(self._getter.get_all(urls))
+
+        current = positions
+        sent = send(current) if current else None
+        try:
+            while sent is not None:
+                urls, answers = sent
+                results = await answers
+                sent = None
+                if len(results) != len(urls):
+                    raise GraphError(
+                        f"Graph answered {len(results)} of {len(urls)} batched requests",
+                        status=200,
+                        graph_code="incompleteBatch",
+                    )
+                pages: list[tuple[str, list[Any], str | None]] = []
+                for part, url, result in zip(current, urls, results, strict=True):
+                    if not result.ok:
+                        raise_for(object_type, result, url)
+                    body = result.body if isinstance(result.body, dict) else {}
+                    following = body.get("@odata.nextLink")
+                    next_link = str(following) if following else None
+                    pages.append((part, list(body.get("value") or []), next_link))
+                current = {part: following for part, _, following in pages if following}
+                sent = send(current) if current else None
+                for part, items, following in pages:
+                    links = await self.links.complete(object_type, items, link, [link])
+                    targets = {i: found.get(link.name, []) for i, found in links.items()}
+                    yield part, targets, following
+        finally:
+            if sent is not None:
+                sent[1].cancel()
+                await asyncio.gather(sent[1], return_exceptions=True)
+
     async def _link_part(
-        self, object_type: ObjectType, link: Link, next_link: str | None, where: str | None = None
+        self, object_type: ObjectType, link: Link, next_link: str | None
     ) -> AsyncIterator[tuple[dict[str, list[str]], str | None]]:
-        params = None
-        if next_link is None:
-            params = plans.link_list_params(object_type, link)
-            if where is not None:
-                params["$filter"] = where
+        params = None if next_link else plans.link_list_params(object_type, link)
         async for page in self.graph.pages(next_link or object_type.path, params):
             links = await self.links.complete(object_type, page.items, link, [link])
             yield {i: found.get(link.name, []) for i, found in links.items()}, page.next_link
