@@ -70,14 +70,7 @@ class SnapshotHandler:
         # published snapshots' segments: nothing is added to them any more
         self._store.chunks.trust_sealed(str(segment["id"]) for segment in state.base_chain)
 
-        saving = asyncio.Lock()
-
-        async def save() -> None:
-            # One save at a time: two in flight could land in the wrong order.
-            async with saving:
-                context.state.clear()
-                context.state.update(state.to_json())
-                await context.checkpoint()
+        save = _coalesced_saves(context, state)
 
         if state.phase == READ:
             began = time.monotonic()
@@ -212,6 +205,30 @@ class SnapshotHandler:
             counters={k: v for k, v in summary.items() if isinstance(v, int)},
             progress=Progress(done=record.entry_count, total=record.entry_count),
         )
+
+
+def _coalesced_saves(context: StepContext, state: SnapshotState) -> Callable[[], Awaitable[None]]:
+    """The job's checkpoint save, for types read at the same time: one save at a time
+    (two in flight could land in the wrong order), and a caller whose changes a save
+    begun after its call already wrote does not write them again. Types finishing pages
+    together then cost one write, not one each."""
+    saving = asyncio.Lock()
+    asked = written = 0
+
+    async def save() -> None:
+        nonlocal asked, written
+        asked += 1
+        mine = asked
+        async with saving:
+            if written >= mine:
+                return
+            covered = asked  # what every caller so far changed is in this save
+            context.state.clear()
+            context.state.update(state.to_json())
+            await context.checkpoint()
+            written = covered
+
+    return save
 
 
 def _measure(record: SnapshotRecord, logical_bytes: int) -> None:
