@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from rewind_common.jobs.model import JobStatus
+from rewind_common.registry import ALL_TYPES
 from rewind_common.storage.mongo import Collection
 from rewind_common.storage.snapshots import SnapshotStore
 from rewind_common.storage.staging import LINKS
@@ -18,6 +19,8 @@ from tests.integration.snapshotter.support import (
     assert_matches_state,
     snapshot_contents,
 )
+
+READ_WHOLE = {t.name for t in ALL_TYPES if not t.tracks_changes}
 
 
 async def _ids(harness: Harness, type_name: str) -> list[str]:
@@ -68,6 +71,45 @@ async def test_one_percent_of_users_changed_stores_one_percent_of_versions(
     assert second.new_versions == 4
     assert second.stored_bytes < first.stored_bytes * 0.05
     await _matches(harness, second.id)
+
+
+async def test_sealing_asks_staging_only_about_the_types_that_changed(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A step that planned the snapshot made every staging write it has: a type it
+    staged nothing of is sealed without a query. A step resumed from a checkpoint
+    cannot know what an earlier, lost step staged, and asks about every type."""
+    await harness.emulator.generate(users=100, groups=4, membersPerGroup=10)
+    _, first = await harness.snapshot()
+    assert first is not None
+    users = await _ids(harness, "user")
+    asked: Counter[str] = Counter()
+    buckets = harness.store.staging.buckets
+
+    async def counting(segment: str, type_name: str, attempt: int) -> list[str]:
+        asked[type_name] += 1
+        return await buckets(segment, type_name, attempt)
+
+    monkeypatch.setattr(harness.store.staging, "buckets", counting)
+    await harness.emulator.graph_call("PATCH", f"/users/{users[0]}", {"jobTitle": "Changed"})
+
+    job, second = await harness.snapshot()
+
+    assert job.status is JobStatus.COMPLETED, job.error
+    assert second is not None
+    # types read whole stage every object; those read as changes, only what changed
+    assert set(asked) == {"user", *READ_WHOLE}
+    await _matches(harness, second.id)
+
+    asked.clear()
+    await harness.emulator.graph_call("PATCH", f"/users/{users[1]}", {"jobTitle": "Changed"})
+    job, third = await harness.snapshot(step_seconds=0.001)  # every step resumes
+
+    assert job.status is JobStatus.COMPLETED, job.error
+    assert third is not None
+    assert third.new_versions == 1
+    assert len(asked) > 1
+    await _matches(harness, third.id)
 
 
 @pytest.mark.parametrize("compared", ["as read", "at sealing"])

@@ -182,8 +182,11 @@ class ManifestChains:
         object_ids: Iterable[str],
         *,
         include_tombstones: bool = False,
+        remember: bool = True,
     ) -> dict[str, ManifestEntry]:
         """Entries for specific objects; absent ids (and tombstones) are left out.
+        ``remember``: keep where their versions and link sets are (see ``_remember``),
+        for a caller that will read them.
 
         Cost is proportional to the ids asked for, not to the tenant."""
         pending = set(object_ids)
@@ -197,7 +200,8 @@ class ManifestChains:
                 pending.discard(object_id)
                 if include_tombstones or not entry.tombstone:
                     found[object_id] = entry
-                    self._remember(entry)
+                    if remember:
+                        self._remember(entry)
         return found
 
     async def warm(self, chain: list[Segment], type_name: str, object_ids: Sequence[str]) -> None:

@@ -66,7 +66,7 @@ class SnapshotHandler:
 
     async def step(self, context: StepContext) -> Outcome | None:
         payload = SnapshotPayload.model_validate(context.payload)
-        state = await self._load(context, payload)
+        state, planned = await self._load(context, payload)
         # published snapshots' segments: nothing is added to them any more
         self._store.chunks.trust_sealed(str(segment["id"]) for segment in state.base_chain)
 
@@ -75,7 +75,7 @@ class SnapshotHandler:
         if state.phase == READ:
             began = time.monotonic()
             await context.status(JobStatus.LOADING_DATA)
-            if not await self._read(context, state, payload.tenant_id, save):
+            if not await self._read(context, state, payload.tenant_id, save, planned):
                 return None
             _timed(state, "read", began)
             state.phase = SEAL
@@ -83,7 +83,7 @@ class SnapshotHandler:
         if state.phase == SEAL:
             began = time.monotonic()
             await context.status(JobStatus.IN_PROGRESS)
-            if not await self._seal(context, state, payload.tenant_id, save):
+            if not await self._seal(context, state, payload.tenant_id, save, planned):
                 return None
             _timed(state, "sealed", began)
             state.phase = MERKLE
@@ -107,16 +107,20 @@ class SnapshotHandler:
         snapshot_id = context.payload.get("snapshotId")
         return {"snapshotId": snapshot_id, "published": False}
 
-    async def _load(self, context: StepContext, payload: SnapshotPayload) -> SnapshotState:
+    async def _load(
+        self, context: StepContext, payload: SnapshotPayload
+    ) -> tuple[SnapshotState, bool]:
+        """The job's state, from its checkpoint or planned now (True: every write of the
+        snapshot so far is this step's)."""
         if context.state.get("snapshot_id") == payload.snapshot_id:
-            return SnapshotState.from_json(dict(context.state))
+            return SnapshotState.from_json(dict(context.state)), False
         base = await self._store.latest(payload.tenant_id)
         state = plan_snapshot(payload.snapshot_id, payload.mode, base, self._settings)
         state.started_at = utcnow().isoformat()
         context.state.clear()
         context.state.update(state.to_json())
         await context.checkpoint()
-        return state
+        return state, True
 
     async def _read(
         self,
@@ -124,12 +128,21 @@ class SnapshotHandler:
         state: SnapshotState,
         tenant_id: str,
         save: Callable[[], Awaitable[None]],
+        planned: bool,
     ) -> bool:
         tenant = self._settings.tenant(tenant_id)
         async with self._open_graph(tenant) as graph:
             reader = TenantReader(graph, concurrency=self._settings.graph_max_concurrency)
+            sealing = SealPhase(
+                self._store,
+                state,
+                tenant_id=tenant_id,
+                context=context,
+                save=save,
+                staging_known=planned,
+            )
             phase = ReadPhase(
-                self._store, reader, state, tenant_id=tenant_id, context=context, save=save
+                self._store, reader, state, sealing, tenant_id=tenant_id, context=context, save=save
             )
             done = await phase.run()
         await save()
@@ -141,9 +154,17 @@ class SnapshotHandler:
         state: SnapshotState,
         tenant_id: str,
         save: Callable[[], Awaitable[None]],
+        planned: bool,
     ) -> bool:
         """Seal the types reading left unsealed."""
-        phase = SealPhase(self._store, state, tenant_id=tenant_id, context=context, save=save)
+        phase = SealPhase(
+            self._store,
+            state,
+            tenant_id=tenant_id,
+            context=context,
+            save=save,
+            staging_known=planned,
+        )
         for object_type in ALL_TYPES:
             if not await phase.seal_type(state.types[object_type.name]):
                 return False

@@ -68,6 +68,7 @@ class ReadPhase:
         store: SnapshotStore,
         reader: TenantReader,
         state: SnapshotState,
+        sealing: SealPhase,
         *,
         tenant_id: str,
         context: StepContext,
@@ -82,7 +83,7 @@ class ReadPhase:
         self._base_chain = [Segment.from_document(s) for s in state.base_chain]
         self._last_progress = 0.0
         self._pages = 0
-        self._sealing = SealPhase(store, state, tenant_id=tenant_id, context=context, save=save)
+        self._sealing = sealing
         self._hashing = asyncio.Lock()
 
     async def run(self) -> bool:

@@ -125,7 +125,8 @@ class PageWriter:
     async def links(self, link_name: str, targets: Mapping[str, list[str]]) -> None:
         """One link of objects whose bodies come from another read (owners of
         applications and service principals, which their delta does not track)."""
-        await self._load_previous(targets)
+        # compared by hash: no set of these objects is read back
+        await self._load_previous(targets, remember=False)
         records: list[StagingRecord] = []
         for object_id, ids in targets.items():
             spec = self._set_spec(link_name, ids, None)
@@ -206,7 +207,7 @@ class PageWriter:
     def _compare_at_seal(self) -> bool:
         return bool(self._base_chain) and not self.progress.dedup
 
-    async def _load_previous(self, object_ids: Iterable[str]) -> None:
+    async def _load_previous(self, object_ids: Iterable[str], *, remember: bool = True) -> None:
         self._previous = {}
         if not self._base_chain:
             return
@@ -224,7 +225,9 @@ class PageWriter:
                 # fetched while the next pages are read.
                 await self._store.manifests.warm(self._base_chain, name, wanted)
             return
-        self._previous = await self._store.manifests.get_entries(self._base_chain, name, wanted)
+        self._previous = await self._store.manifests.get_entries(
+            self._base_chain, name, wanted, remember=remember
+        )
 
     def _gather(self, records: list[StagingRecord]) -> None:
         """Keep a page's records for the next flush; its new link sets go to the pack

@@ -4,6 +4,10 @@ for any type left over once reading ends.
 Sealing is repeatable (see ``sealing``), so its checkpoints can be sparse: at most one a
 second, listing the buckets of each type already sealed.
 
+A step that planned the snapshot itself made every staging write the snapshot has: a
+type it stored no batch of has nothing to seal, without asking staging (an incremental
+snapshot leaves most types unchanged).
+
 A type read whole that the Merkle pass is waiting for is hashed as it is sealed, from
 the rows just written: the pass does not read them back.
 """
@@ -48,9 +52,11 @@ class SealPhase:
         tenant_id: str,
         context: StepContext,
         save: Callable[[], Awaitable[None]],
+        staging_known: bool = False,
     ) -> None:
         self._store = store
         self._state = state
+        self._staging_known = staging_known
         self._tenant_id = tenant_id
         self._context = context
         self._save = save
@@ -61,6 +67,12 @@ class SealPhase:
         """Seal what remains of a type whose read is over; False if time ran out."""
         state = self._state
         if progress.sealed:
+            return True
+        if self._staging_known and progress.revision == 0:
+            # Nothing of the type was staged: its pages stored no batch in this attempt,
+            # and every write of the snapshot is this step's (none to ask staging about).
+            progress.sealed = True
+            await self._maybe_save()
             return True
         buckets = await self._store.staging.buckets(
             state.snapshot_id, progress.name, progress.attempt
