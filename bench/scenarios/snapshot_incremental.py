@@ -16,6 +16,8 @@ import uuid
 from argparse import Namespace
 from typing import Any
 
+from pymongo import MongoClient
+
 from bench.harness import Check, ScenarioResult
 from bench.scenarios.snapshot_support import (
     Servers,
@@ -25,6 +27,7 @@ from bench.scenarios.snapshot_support import (
     servers,
     take_snapshot,
 )
+from rewind_common.storage.chunk_cache import forget_process_caches
 
 NAME = "snapshot_incremental"
 DESCRIPTION = (
@@ -33,6 +36,8 @@ DESCRIPTION = (
 )
 CHURN = 0.01
 INCREMENTALS = 10
+#: Full snapshots taken, of which the median time is the one compared with.
+FULL_RUNS = 3
 #: Added to every answer of the emulator for one more full and incremental snapshot:
 #: reads that wait on a network, as they do on Graph.
 REMOTE_LATENCY_MS = 50
@@ -43,10 +48,19 @@ def run(options: Namespace) -> ScenarioResult:
     quick = getattr(options, "quick", False)
     sizes = scaled(100) if quick else scaled(1)
     label = "quick" if quick else "100k"
-    database = f"bench_{uuid.uuid4().hex[:8]}"
     with servers() as running:
         counts = emulator_call(running, "POST", "/_emulator/generate", sizes)
-        full = asyncio.run(take_snapshot(running, database))
+        # The full snapshot's time is a median too; each of them goes into an empty
+        # store, and the incremental ones build on the last.
+        fulls = []
+        database = ""
+        for number in range(FULL_RUNS):
+            if number:
+                _drop(running, database)
+            database = f"bench_{uuid.uuid4().hex[:8]}"
+            fulls.append(asyncio.run(take_snapshot(running, database)))
+        full = fulls[-1]
+        full_seconds = sorted(taken.seconds for taken in fulls)[len(fulls) // 2]
         rounds: list[dict[str, Any]] = []
         for number in range(INCREMENTALS):
             changed = change_users(running, CHURN, number)
@@ -74,23 +88,24 @@ def run(options: Namespace) -> ScenarioResult:
     figures = {
         "tenant": counts,
         "full": {
-            "seconds": round(full.seconds, 3),
+            "seconds": round(full_seconds, 3),
+            "runs": [round(taken.seconds, 3) for taken in fulls],
             "objects": full.record.entry_count,
             "newVersions": full.record.new_versions,
             "storedBytes": full_bytes,
         },
         "incrementals": rounds,
         "firstIncremental": {
-            "timeFraction": round(first["seconds"] / full.seconds, 4),
+            "timeFraction": round(first["seconds"] / full_seconds, 4),
             "storageFraction": round(first["storedBytes"] / full_bytes, 4),
         },
-        "bestIncrementalTimeFraction": round(min(r["seconds"] for r in rounds) / full.seconds, 4),
+        "bestIncrementalTimeFraction": round(min(r["seconds"] for r in rounds) / full_seconds, 4),
         "storedBytesFullPlusIncrementals": total,
         "storedBytesElevenFullCopies": full_bytes * (INCREMENTALS + 1),
         "withLatency": remote,
     }
     result.metrics[label] = figures
-    time_fraction = sorted(r["seconds"] for r in rounds)[len(rounds) // 2] / full.seconds
+    time_fraction = sorted(r["seconds"] for r in rounds)[len(rounds) // 2] / full_seconds
     storage_fraction = max(r["storedBytes"] for r in rounds) / full_bytes
     result.checks.append(Check("incremental time / full (median of 10)", time_fraction, 0.05, "×"))
     result.checks.append(
@@ -112,6 +127,13 @@ def run(options: Namespace) -> ScenarioResult:
         "its Merkle root."
     )
     result.notes.append(
+        f"The full snapshot's time is the median of {FULL_RUNS} ("
+        + ", ".join(f"{taken.seconds:.2f} s" for taken in fulls)
+        + "), each into an empty store, as the incremental one's is the median of "
+        f"{INCREMENTALS}: on a machine shared with the emulator and the database server, "
+        "one run of either can be off by a fifth."
+    )
+    result.notes.append(
         "The snapshots run one after another in one process, as a snapshot worker takes "
         "a tenant's scheduled jobs. The first incremental reads the chunks and chunk "
         f"headers of the full snapshot's manifest from the server ({first['seconds']} s); "
@@ -127,6 +149,14 @@ def run(options: Namespace) -> ScenarioResult:
         "reads a few dozen, and what it does locally is the same as without latency."
     )
     return result
+
+
+def _drop(running: Servers, database: str) -> None:
+    """A database measured and no longer needed, and what this process kept of it."""
+    client: MongoClient[dict[str, Any]] = MongoClient(running.mongo_url)
+    with client:
+        client.drop_database(database)
+    forget_process_caches([database])
 
 
 def _with_latency(running: Servers, round_number: int) -> dict[str, Any]:
