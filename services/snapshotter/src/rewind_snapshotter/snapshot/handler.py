@@ -71,11 +71,19 @@ class SnapshotHandler:
         self._store.chunks.trust_sealed(str(segment["id"]) for segment in state.base_chain)
 
         save = _coalesced_saves(context, state)
+        sealing = SealPhase(
+            self._store,
+            state,
+            tenant_id=payload.tenant_id,
+            context=context,
+            save=save,
+            staging_known=planned,
+        )
 
         if state.phase == READ:
             began = time.monotonic()
             await context.status(JobStatus.LOADING_DATA)
-            if not await self._read(context, state, payload.tenant_id, save, planned):
+            if not await self._read(context, state, payload.tenant_id, sealing, save):
                 return None
             _timed(state, "read", began)
             state.phase = SEAL
@@ -83,7 +91,7 @@ class SnapshotHandler:
         if state.phase == SEAL:
             began = time.monotonic()
             await context.status(JobStatus.IN_PROGRESS)
-            if not await self._seal(context, state, payload.tenant_id, save, planned):
+            if not await self._seal(state, sealing, save):
                 return None
             _timed(state, "sealed", began)
             state.phase = MERKLE
@@ -127,20 +135,12 @@ class SnapshotHandler:
         context: StepContext,
         state: SnapshotState,
         tenant_id: str,
+        sealing: SealPhase,
         save: Callable[[], Awaitable[None]],
-        planned: bool,
     ) -> bool:
         tenant = self._settings.tenant(tenant_id)
         async with self._open_graph(tenant) as graph:
             reader = TenantReader(graph, concurrency=self._settings.graph_max_concurrency)
-            sealing = SealPhase(
-                self._store,
-                state,
-                tenant_id=tenant_id,
-                context=context,
-                save=save,
-                staging_known=planned,
-            )
             phase = ReadPhase(
                 self._store, reader, state, sealing, tenant_id=tenant_id, context=context, save=save
             )
@@ -149,24 +149,11 @@ class SnapshotHandler:
         return done
 
     async def _seal(
-        self,
-        context: StepContext,
-        state: SnapshotState,
-        tenant_id: str,
-        save: Callable[[], Awaitable[None]],
-        planned: bool,
+        self, state: SnapshotState, sealing: SealPhase, save: Callable[[], Awaitable[None]]
     ) -> bool:
         """Seal the types reading left unsealed."""
-        phase = SealPhase(
-            self._store,
-            state,
-            tenant_id=tenant_id,
-            context=context,
-            save=save,
-            staging_known=planned,
-        )
         for object_type in ALL_TYPES:
-            if not await phase.seal_type(state.types[object_type.name]):
+            if not await sealing.seal_type(state.types[object_type.name]):
                 return False
         await save()
         return True
