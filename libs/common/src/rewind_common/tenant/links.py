@@ -27,7 +27,7 @@ Choices, with the Graph documentation behind each:
    holding exactly 20 ids may be cut short, so that object's link is read again in full.
    Pages of a listing come one after another, each naming the next; the service
    principals' listing is read in 16 parts, filtered on their appId's first digit
-   (``plans.list_parts``), the next page of every part in one ``$batch``, so its
+   (``plans.list_parts``), the next pages of 8 parts in one ``$batch``, so its
    thousands of owner sets take a few round trips.
 3. **Per-object reads** (``GET /groups/{id}/owners?$select=id&$top=999``, following
    nextLinks; ``GET /users/{id}/manager?$select=id``, 404 meaning none) fill in the

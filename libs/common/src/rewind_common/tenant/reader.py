@@ -33,6 +33,10 @@ from rewind_common.tenant.model import Cursor, DeltaPage, StatePage
 
 ACTIVE = "active"
 DELETED = "deleted"
+#: Parts of a listing whose next pages go out together, in one ``$batch``: what a round
+#: holds in memory is that many pages.
+PARTS_PER_ROUND = 8
+
 #: Where a read of links resumes: a nextLink, the nextLinks of a listing's parts
 #: (``{"parts": {part: nextLink or None}}``), or ``None`` to begin.
 LinkPosition: TypeAlias = str | Cursor | None
@@ -143,7 +147,7 @@ class TenantReader:
         it (``None`` once it is over).
 
         A type listed in parts (``plans.list_parts``) is read a round at a time: the
-        next page of every unfinished part, together in ``$batch`` requests. Its
+        next pages of several unfinished parts, together in one ``$batch``. Its
         position names each unfinished part's nextLink (``None``: not begun); a part
         moves on only once its page has been handed over. A position that is a plain
         nextLink resumes a listing read whole."""
@@ -177,27 +181,30 @@ class TenantReader:
         parts: Mapping[str, str],
         positions: dict[str, str | None],
     ) -> AsyncGenerator[tuple[str, dict[str, list[str]], str | None], None]:
-        """The pages of a listing's parts, a round at a time, each round's requests
-        batched (a few round trips instead of one per page of each part). The next round
-        is on its way while this one's pages are handed over."""
+        """The pages of a listing's parts, a round at a time: the next page of up to
+        ``PARTS_PER_ROUND`` unfinished parts, in one ``$batch`` (a few round trips instead
+        of one per page of each part). The next round is on its way while this one's
+        pages are handed over, so two rounds at most are held."""
         params = plans.link_list_params(object_type, link)
+        pending = dict(positions)  # each unfinished part's nextLink (None: not begun)
 
-        def send(round_: Mapping[str, str | None]) -> tuple[list[str], Task[list[BatchResult]]]:
+        def send() -> tuple[list[str], list[str], Task[list[BatchResult]]] | None:
+            parts_now = list(pending)[:PARTS_PER_ROUND]
+            if not parts_now:
+                return None
             urls = [
-                self.graph.relative(following)
-                if following is not None
-                else self.graph.relative(
-                    self.graph.url(object_type.path, {**params, "$filter": parts[part]})
+                self.graph.relative(
+                    pending[part]
+                    or self.graph.url(object_type.path, {**params, "$filter": parts[part]})
                 )
-                for part, following in round_.items()
+                for part in parts_now
             ]
-            return urls, asyncio.create_task(self._getter.get_all(urls))
+            return parts_now, urls, asyncio.create_task(self._getter.get_all(urls))
 
-        current = positions
-        sent = send(current) if current else None
+        sent = send()
         try:
             while sent is not None:
-                urls, answers = sent
+                parts_now, urls, answers = sent
                 results = await answers
                 sent = None
                 if len(results) != len(urls):
@@ -207,23 +214,26 @@ class TenantReader:
                         graph_code="incompleteBatch",
                     )
                 pages: list[tuple[str, list[Any], str | None]] = []
-                for part, url, result in zip(current, urls, results, strict=True):
+                for part, url, result in zip(parts_now, urls, results, strict=True):
                     if not result.ok:
                         raise_for(object_type, result, url)
                     body = result.body if isinstance(result.body, dict) else {}
                     following = body.get("@odata.nextLink")
                     next_link = str(following) if following else None
                     pages.append((part, list(body.get("value") or []), next_link))
-                current = {part: following for part, _, following in pages if following}
-                sent = send(current) if current else None
+                    if next_link is None:
+                        del pending[part]
+                    else:
+                        pending[part] = next_link
+                sent = send()
                 for part, items, following in pages:
                     links = await self.links.complete(object_type, items, link, [link])
                     targets = {i: found.get(link.name, []) for i, found in links.items()}
                     yield part, targets, following
         finally:
             if sent is not None:
-                sent[1].cancel()
-                await asyncio.gather(sent[1], return_exceptions=True)
+                sent[2].cancel()
+                await asyncio.gather(sent[2], return_exceptions=True)
 
     async def _link_part(
         self, object_type: ObjectType, link: Link, next_link: str | None
