@@ -28,7 +28,8 @@ JOB_FIELDS = {
 }  # fmt: skip
 SNAPSHOT_FIELDS = {
     "id", "tenantId", "createdAt", "mode", "status", "counts", "newVersions", "storedBytes",
-    "merkleRoot", "previousRoot", "legalHold", "expiresAt",
+    "merkleRoot", "previousRoot", "legalHold", "expiresAt", "unreadTypes",
+    "unreadDeletedItems",
 }  # fmt: skip
 
 
@@ -179,6 +180,7 @@ async def test_snapshots_are_listed_newest_first_with_hold_and_expiry(
     assert newest["legalHold"] is False
     assert newest["expiresAt"] is None  # the newest snapshot never expires
     assert newest["retentionReason"] == "newest snapshot"
+    assert newest["unreadTypes"] == newest["unreadDeletedItems"] == []
     assert older["expiresAt"] is not None
     assert older["retentionReason"] == "newest of its day"
 

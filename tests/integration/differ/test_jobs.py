@@ -111,6 +111,25 @@ async def test_a_report_between_two_snapshots_agrees_with_the_live_one(
     assert differ.base.recorder.statuses(between.job.id)[-1] is JobStatus.COMPLETED
 
 
+async def test_a_report_against_a_snapshot_without_a_recycle_bin_says_so(
+    differ: DiffHarness,
+) -> None:
+    snapshot = await _prepared(differ)
+    await _edit(differ)
+    await differ.emulator.fault("GET", r"/identity/conditionalAccess/deletedItems/policies", 403)
+    later = await differ.snapshot()
+    await differ.emulator.clear_faults()
+    assert later.unread_deleted_items == ["conditionalAccessPolicy"]
+
+    between = await differ.diff(snapshot, compare_to=later.id)
+
+    assert between.job.status is JobStatus.COMPLETED_WITH_WARNINGS
+    assert [w.type for w in between.job.warnings] == ["conditionalAccessPolicy"]
+    assert f"snapshot {later.id} holds no deleted" in between.job.warnings[0].reason
+    assert between.record is not None
+    assert between.record.skipped_types == {}
+
+
 async def test_cancel_ends_the_job_with_an_incomplete_report(differ: DiffHarness) -> None:
     snapshot = await _prepared(differ)
     await _edit(differ)

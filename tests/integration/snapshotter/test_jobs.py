@@ -40,6 +40,52 @@ async def test_a_type_the_credentials_may_not_read_is_a_warning(harness: Harness
     assert again.counts["conditionalAccessPolicy"] > 0
 
 
+@pytest.mark.parametrize(
+    ("type_name", "path", "recycle_bin", "status"),
+    [
+        (
+            "conditionalAccessPolicy",
+            "/identity/conditionalAccess/policies",
+            r"/identity/conditionalAccess/deletedItems/policies",
+            403,
+        ),
+        ("user", "/users", r"/directory/deletedItems/microsoft\.graph\.user", 400),
+    ],
+)
+async def test_a_recycle_bin_graph_will_not_list_leaves_out_only_the_deleted_objects(
+    harness: Harness, type_name: str, path: str, recycle_bin: str, status: int
+) -> None:
+    await harness.emulator.generate()
+    live = (await harness.emulator.state())["types"][type_name]["active"]
+    binned = live[0]["id"]
+    await harness.emulator.graph_call("DELETE", f"{path}/{binned}")
+    await harness.emulator.fault("GET", recycle_bin, status)
+
+    job, record = await harness.snapshot()
+
+    assert job.status is JobStatus.COMPLETED_WITH_WARNINGS
+    assert [(w.type, w.object_id) for w in job.warnings] == [(type_name, None)]
+    assert f"deleted {type_name} objects could not be read" in job.warnings[0].reason
+    assert str(status) in job.warnings[0].reason
+    assert record is not None
+    assert record.unread_types == []
+    assert record.unread_deleted_items == [type_name]
+    contents = await snapshot_contents(harness, record)
+    assert set(contents[type_name]) == {body["id"] for body in live[1:]}
+    assert not any(deleted for deleted, _, _ in contents[type_name].values())
+
+    # Once Graph lists it again, the next snapshot reads the type whole, its bin too.
+    await harness.emulator.clear_faults()
+    job, again = await harness.snapshot()
+    assert job.status is JobStatus.COMPLETED
+    assert again is not None
+    assert again.mode == "incremental"
+    assert again.unread_deleted_items == []
+    contents = await snapshot_contents(harness, again)
+    assert contents[type_name][binned][0] is True
+    assert len(contents[type_name]) == len(live)
+
+
 async def test_cancel_ends_the_job_canceled_without_a_snapshot(harness: Harness) -> None:
     await harness.emulator.generate()
     job_ids: list[str] = []

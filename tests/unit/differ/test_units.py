@@ -14,21 +14,23 @@ from rewind_common.domain.scope import Scope
 from rewind_common.domain.shapes import aligned
 from rewind_common.storage.manifest import Segment
 from rewind_common.storage.snapshots import SnapshotRecord
-from rewind_differ.plan import plan_report
+from rewind_differ.plan import partial_types, plan_report
 from rewind_differ.resolver import Answers, RecordingResolver, _item_url
 from rewind_differ.sides import Item, merged
 
 USER = "87d349ed-44d7-43e1-9a83-5f2406dee5bd"
 
 
-def _record(snapshot_id: str, counts: dict[str, int]) -> SnapshotRecord:
+def _record(
+    snapshot_id: str, counts: dict[str, int], unread_deleted_items: tuple[str, ...] = ()
+) -> SnapshotRecord:
     now = datetime.now(UTC)
     return SnapshotRecord(
         id=snapshot_id, tenant_id="t", job_id="j", mode="full", status="Completed",
         created_at=now, completed_at=now, chain=[Segment(snapshot_id, frozenset())],
         counts=counts, deleted_counts={}, link_counts={}, entry_count=sum(counts.values()),
         new_versions=0, stored_bytes=0, manifest_root="m", merkle_root="r", previous_root=None,
-        previous_snapshot_id=None,
+        previous_snapshot_id=None, unread_deleted_items=list(unread_deleted_items),
     )  # fmt: skip
 
 
@@ -50,6 +52,19 @@ def test_the_plan_follows_the_scope_and_skips_types_the_backup_lacks() -> None:
     assert between.phase == "compare"
     assert all(t.loaded for t in between.tasks)
     assert [t.name for t in between.tasks if not t.skipped] == ["user"]
+
+
+def test_a_snapshot_without_the_deleted_objects_of_a_type_is_named_in_scope_only() -> None:
+    backup = _record("s1", {"user": 4, "group": 2}, unread_deleted_items=("group",))
+    later = _record("s2", {"user": 4, "group": 2}, unread_deleted_items=("user",))
+
+    assert partial_types(Scope.from_dict({"types": ["user"]}), backup) == []
+    caveats = partial_types(Scope.everything(), backup, later)
+    assert [(name, reason.split(" holds")[0]) for name, reason in caveats] == [
+        ("user", "snapshot s2"),
+        ("group", "snapshot s1"),
+    ]
+    assert "recycle bin" in caveats[0][1]
 
 
 def test_large_types_get_finer_buckets_by_how_their_ids_spread() -> None:

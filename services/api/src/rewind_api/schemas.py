@@ -132,6 +132,10 @@ class SnapshotOut(ApiModel):
     #: recovery``.
     retention_reason: str | None = None
     warnings: list[dict[str, Any]] = Field(default_factory=list)
+    #: Types the credentials could not read: absent from the snapshot, not empty.
+    unread_types: list[str] = Field(default_factory=list)
+    #: Types whose live objects it holds but whose deleted items Graph would not list.
+    unread_deleted_items: list[str] = Field(default_factory=list)
     #: True for a recovery's pre-recovery snapshot: it holds only the objects that
     #: recovery was about to write (``scope``), as they were just before.
     partial: bool = False

@@ -74,6 +74,8 @@ def snapshot_view(
         expires_at=expires_at,
         retention_reason=retention_reason,
         warnings=record.warnings,
+        unread_types=record.unread_types,
+        unread_deleted_items=record.unread_deleted_items,
     )
 
 

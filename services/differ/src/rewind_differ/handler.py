@@ -42,7 +42,7 @@ from rewind_common.tasks import DifferenceReportPayload
 from rewind_common.tenant import TenantReader
 from rewind_differ.compare import ComparePhase
 from rewind_differ.loading import LoadPhase
-from rewind_differ.plan import plan_report
+from rewind_differ.plan import partial_types, plan_report
 from rewind_differ.recreated import Recreated
 from rewind_differ.resolver import (
     ExistenceCheck,
@@ -200,6 +200,12 @@ class DiffHandler:
             for task in state.tasks
             if task.skipped
         ]
+        skipped = {task.name for task in state.tasks if task.skipped}
+        warnings += [
+            JobWarning(type=name, reason=reason)
+            for name, reason in partial_types(scope, backup, other)
+            if name not in skipped
+        ]
         state.warnings = [w.model_dump(mode="json", by_alias=True) for w in warnings]
         context.state.clear()
         context.state.update(state.to_json())
@@ -230,7 +236,8 @@ class DiffHandler:
             skipped_types=skipped,
         )
         await self._staging.remove([state.report_id])
-        status = JobStatus.COMPLETED_WITH_WARNINGS if skipped else JobStatus.COMPLETED
+        warned = skipped or state.warnings
+        status = JobStatus.COMPLETED_WITH_WARNINGS if warned else JobStatus.COMPLETED
         return Outcome(
             status,
             result={

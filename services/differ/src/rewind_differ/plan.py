@@ -20,6 +20,26 @@ def _wide(type_name: str, count: int) -> bool:
     return count * 16 > WIDE_BUCKETS_FROM * spread
 
 
+def partial_types(
+    scope: Scope, backup: SnapshotRecord, other: SnapshotRecord | None = None
+) -> list[tuple[str, str]]:
+    """(type, reason) for the types in scope a snapshot of the report holds without their
+    deleted objects (Graph would not list them when it was taken): an object missing
+    from it may have been in the recycle bin then, not absent or deleted for good."""
+    found: list[tuple[str, str]] = []
+    for name in scope.object_types():
+        for record in (backup, other):
+            if record is not None and name in record.unread_deleted_items:
+                found.append(
+                    (
+                        name,
+                        f"snapshot {record.id} holds no deleted {name} objects (Graph would "
+                        "not list them): one missing from it may have been in its recycle bin",
+                    )
+                )
+    return found
+
+
 def plan_report(
     report_id: str,
     scope: Scope,

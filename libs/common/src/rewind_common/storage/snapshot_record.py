@@ -38,6 +38,9 @@ class SnapshotRecord:
     warnings: list[dict[str, Any]] = field(default_factory=list)
     #: Types the credentials could not read: absent from this snapshot, not empty.
     unread_types: list[str] = field(default_factory=list)
+    #: Types whose live objects were read but whose deleted items Graph would not list:
+    #: an object missing from this snapshot may have been in its recycle bin.
+    unread_deleted_items: list[str] = field(default_factory=list)
 
     def to_document(self) -> Document:
         return {
@@ -62,6 +65,7 @@ class SnapshotRecord:
             "deltaLinks": self.delta_links,
             "warnings": self.warnings,
             "unreadTypes": self.unread_types,
+            "unreadDeletedItems": self.unread_deleted_items,
         }
 
     @classmethod
@@ -88,4 +92,5 @@ class SnapshotRecord:
             delta_links=dict(document.get("deltaLinks", {})),
             warnings=list(document.get("warnings", [])),
             unread_types=list(document.get("unreadTypes", [])),
+            unread_deleted_items=list(document.get("unreadDeletedItems", [])),
         )

@@ -19,12 +19,32 @@ class TypeNotReadable(RewindError):
 
     def __init__(self, type_name: str, cause: GraphError) -> None:
         super().__init__(
-            f"the credentials may not read {type_name} objects "
-            f"(Graph answered {cause.status} {cause.graph_code})",
+            f"{self._what(type_name)} (Graph answered {cause.status} {cause.graph_code})",
             details={"type": type_name, "status": cause.status, "graphCode": cause.graph_code},
         )
         self.type_name = type_name
         self.cause = cause
+
+    @staticmethod
+    def _what(type_name: str) -> str:
+        return f"the credentials may not read {type_name} objects"
+
+
+class DeletedItemsNotReadable(TypeNotReadable):
+    """Graph would not list a type's deleted items (403 for these credentials; 400 or
+    404 where the recycle bin is not offered, as Conditional Access's is not in every
+    cloud). A caller that can do without them keeps the live objects and reports the
+    rest; one that cannot treats the type as unreadable."""
+
+    code = "deletedItemsNotReadable"
+
+    @staticmethod
+    def _what(type_name: str) -> str:
+        return f"the deleted {type_name} objects could not be read"
+
+
+#: Answers to a listing of deleted items that say it cannot be had, not that it failed.
+DELETED_ITEMS_REFUSED = frozenset({400, 403, 404})
 
 
 class DeltaExpired(RewindError):

@@ -27,7 +27,13 @@ from rewind_common.registry import Link, Listing, ObjectType, SoftDelete, get_ty
 from rewind_common.tenant import plans
 from rewind_common.tenant.by_ids import IdReader
 from rewind_common.tenant.convert import delta_item, state_of
-from rewind_common.tenant.errors import DeltaExpired, TypeNotReadable, is_expired_delta
+from rewind_common.tenant.errors import (
+    DELETED_ITEMS_REFUSED,
+    DeletedItemsNotReadable,
+    DeltaExpired,
+    TypeNotReadable,
+    is_expired_delta,
+)
 from rewind_common.tenant.links import BatchGetter, LinkReader, raise_for
 from rewind_common.tenant.model import Cursor, DeltaPage, StatePage
 
@@ -77,19 +83,26 @@ class TenantReader:
     ) -> AsyncIterator[StatePage]:
         """The recycle bin's objects of a type (none for types without soft delete).
 
-        Graph does not expose the links of deleted objects; they are stored without."""
+        Graph does not expose the links of deleted objects; they are stored without. A
+        listing Graph refuses from its start (or forbids at any page) raises
+        ``DeletedItemsNotReadable``; a later page that fails otherwise (an expired
+        nextLink) raises Graph's error."""
         object_type = get_type(type_name)
         path = plans.deleted_path(object_type)
         if path is None:
             return
         url = next_link or path
         params = None if next_link else plans.deleted_params(object_type)
+        started = next_link is not None
         try:
             async for page in self.graph.pages(url, params):
+                started = True
                 states = [state_of(object_type, raw, deleted=True) for raw in page.items]
                 cursor = {"phase": DELETED, "next": page.next_link} if page.next_link else None
                 yield StatePage(type_name, states, cursor)
         except GraphError as exc:
+            if exc.status == 403 or (exc.status in DELETED_ITEMS_REFUSED and not started):
+                raise DeletedItemsNotReadable(type_name, exc) from exc
             _reraise(object_type, exc)
 
     async def _active(

@@ -196,6 +196,9 @@ class SnapshotHandler:
             delta_links={n: p.delta_link for n, p in state.types.items() if p.delta_link},
             warnings=list(state.warnings),
             unread_types=unread,
+            unread_deleted_items=sorted(
+                name for name, p in state.types.items() if p.deleted_unread_reason
+            ),
         )
         await self._store.put_segment(state.snapshot_id, payload.tenant_id, state.packs, now)
         if await self._store.insert_snapshot(record):

@@ -43,7 +43,12 @@ def plan_snapshot(
     for object_type in ALL_TYPES:
         name = object_type.name
         link = state.base_delta_links.get(name) if mode == INCREMENTAL else None
-        trusted = base is not None and name not in base.unread_types
+        # A type the base lacks, or lacks the deleted objects of, is read whole again.
+        trusted = (
+            base is not None
+            and name not in base.unread_types
+            and name not in base.unread_deleted_items
+        )
         if object_type.tracks_changes and link and trusted:
             state.types[name] = TypeProgress(name, DELTA_CHANGES, full=False, cursor=link)
             continue

@@ -31,7 +31,12 @@ from rewind_common.jobs.runner import StepContext
 from rewind_common.registry import get_type
 from rewind_common.storage.manifest import Segment
 from rewind_common.storage.snapshots import SnapshotStore
-from rewind_common.tenant import DeltaExpired, TenantReader, TypeNotReadable
+from rewind_common.tenant import (
+    DeletedItemsNotReadable,
+    DeltaExpired,
+    TenantReader,
+    TypeNotReadable,
+)
 from rewind_common.tenant.plans import links_not_in_delta
 from rewind_common.tenant.prefetch import prefetched
 from rewind_snapshotter.manifest_pass import manifest_pass
@@ -235,6 +240,12 @@ class ReadPhase:
             if in_flight is not None:
                 await in_flight
                 in_flight = None
+        except DeletedItemsNotReadable as exc:
+            # What was read is kept: the live objects are the backup's point.
+            if in_flight is not None:
+                await in_flight
+                in_flight = None
+            await self._without_deleted(progress, exc)
         finally:
             if in_flight is not None and not in_flight.done():
                 in_flight.cancel()
@@ -278,6 +289,15 @@ class ReadPhase:
             self._last_progress = now
             done = self._state.objects_read
             await self._context.progress(done, max(done, self._state.expected_objects))
+
+    async def _without_deleted(self, progress: TypeProgress, exc: DeletedItemsNotReadable) -> None:
+        """The type's recycle bin is left out of this snapshot; a warning says why (the
+        next snapshot reads the type whole again, its recycle bin included)."""
+        progress.deleted_unread_reason = exc.message
+        warning = JobWarning(type=progress.name, reason=exc.message)
+        self._state.warnings.append(warning.model_dump(mode="json", by_alias=True))
+        await self._save()
+        await self._context.warn([warning])
 
     async def _unread(self, progress: TypeProgress, exc: TypeNotReadable) -> None:
         """Nothing of the type goes into this snapshot; a warning says why."""

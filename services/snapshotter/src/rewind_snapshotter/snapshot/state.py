@@ -56,6 +56,8 @@ class TypeProgress:
     dedup: bool = True
     #: Why the type could not be read, when it could not.
     unread_reason: str | None = None
+    #: Why its deleted items could not be read, when the live objects could.
+    deleted_unread_reason: str | None = None
     #: Sealing: buckets of the type already in the new segment, and whether all are.
     sealed_buckets: list[str] = field(default_factory=list)
     sealed: bool = False
