@@ -1,4 +1,4 @@
-"""CLI pieces that need no server: event parsing, exit codes, token lookup."""
+"""CLI pieces that need no server: event parsing, exit codes, token lookup, rendering."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from rewind_api.cli.client import StreamEvent, _parse_events
 from rewind_api.cli.context import resolve_token
 from rewind_api.cli.follow import exit_code_for
-from rewind_api.cli.render import human_bytes
+from rewind_api.cli.render import human_bytes, snapshot_detail
 
 
 def test_server_sent_events_are_parsed_and_comments_skipped() -> None:
@@ -59,3 +59,23 @@ def test_sizes_read_well() -> None:
     assert human_bytes(512) == "512 B"
     assert human_bytes(2048) == "2.0 KiB"
     assert human_bytes(5 * 1024**3) == "5.0 GiB"
+
+
+def test_a_snapshot_shows_what_it_could_not_read_as_not_read(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    snapshot_detail(
+        {
+            "id": "s1",
+            "status": "Completed with warnings",
+            "counts": {"user": 40, "conditionalAccessPolicy": 3},
+            "deletedCounts": {"user": 2},
+            "unreadTypes": ["application"],
+            "unreadDeletedItems": ["conditionalAccessPolicy"],
+        }
+    )
+    rows = {line.split()[0]: line.split()[1:] for line in capsys.readouterr().out.splitlines()[1:]}
+
+    assert rows["user"] == ["40", "2"]
+    assert rows["conditionalAccessPolicy"] == ["3", "not", "read"]
+    assert rows["application"] == ["not", "read", "not", "read"]

@@ -118,13 +118,18 @@ def snapshot_detail(snapshot: Mapping[str, Any]) -> None:
     console.print(facts)
     counts = snapshot.get("counts") or {}
     deleted = snapshot.get("deletedCounts") or {}
-    if counts:
+    unread = snapshot.get("unreadTypes") or []
+    bins_unread = set(snapshot.get("unreadDeletedItems") or [])
+    if counts or unread:
         table = Table(box=None, header_style="bold")
         table.add_column("TYPE")
         table.add_column("OBJECTS", justify="right")
         table.add_column("IN RECYCLE BIN", justify="right")
         for type_name, count in counts.items():
-            table.add_row(type_name, str(count), str(deleted.get(type_name, 0)))
+            in_bin = "not read" if type_name in bins_unread else str(deleted.get(type_name, 0))
+            table.add_row(type_name, str(count), in_bin)
+        for type_name in unread:
+            table.add_row(type_name, "not read", "not read")
         console.print(table)
 
 
