@@ -86,6 +86,28 @@ async def test_a_recycle_bin_graph_will_not_list_leaves_out_only_the_deleted_obj
     assert len(contents[type_name]) == len(live)
 
 
+async def test_changes_whose_recycle_bin_graph_refuses_read_the_type_whole_without_it(
+    harness: Harness,
+) -> None:
+    await harness.emulator.generate()
+    await harness.snapshot()
+    users = (await harness.emulator.state())["types"]["user"]["active"]
+    binned = users[0]["id"]
+    await harness.emulator.graph_call("DELETE", f"/users/{binned}")
+    # the soft-deleted user is looked up in the recycle bin by id, then listed
+    await harness.emulator.fault("GET", r"/directory/deletedItems/", 403)
+
+    job, record = await harness.snapshot()
+
+    assert job.status is JobStatus.COMPLETED_WITH_WARNINGS
+    assert [(w.type, w.object_id) for w in job.warnings] == [("user", None)]
+    assert record is not None
+    assert record.mode == "incremental"
+    assert (record.unread_types, record.unread_deleted_items) == ([], ["user"])
+    contents = await snapshot_contents(harness, record)
+    assert set(contents["user"]) == {user["id"] for user in users[1:]}
+
+
 async def test_cancel_ends_the_job_canceled_without_a_snapshot(harness: Harness) -> None:
     await harness.emulator.generate()
     job_ids: list[str] = []

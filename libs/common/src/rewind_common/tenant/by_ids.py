@@ -13,7 +13,8 @@ from rewind_common.domain.records import ObjectState
 from rewind_common.registry import Listing, ObjectType
 from rewind_common.tenant import plans
 from rewind_common.tenant.convert import state_of
-from rewind_common.tenant.links import BatchGetter, LinkReader, raise_for
+from rewind_common.tenant.errors import DeletedItemsNotReadable
+from rewind_common.tenant.links import BatchGetter, LinkReader, graph_error_of, raise_for
 
 if TYPE_CHECKING:
     from rewind_common.tenant.reader import TenantReader
@@ -90,6 +91,8 @@ class IdReader:
         for url, result in zip(urls, results, strict=True):
             if result.status in ABSENT:
                 continue
+            if result.status == 403:
+                raise DeletedItemsNotReadable(object_type.name, graph_error_of(result, url))
             if not result.ok:
                 raise_for(object_type, result, url)
             raw = result.body if isinstance(result.body, dict) else None

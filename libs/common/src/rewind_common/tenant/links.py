@@ -49,16 +49,21 @@ from rewind_common.tenant.errors import TypeNotReadable, is_forbidden
 from rewind_common.tenant.plans import EXPAND_ITEMS, link_path
 
 
-def raise_for(object_type: ObjectType, result: BatchResult, url: str) -> None:
-    """Turn a failed sub-response into the error the caller expects."""
+def graph_error_of(result: BatchResult, url: str) -> GraphError:
+    """A failed sub-response as Graph's error."""
     body: dict[str, Any] = result.body if isinstance(result.body, dict) else {}
     found = body.get("error")
     error: dict[str, Any] = found if isinstance(found, dict) else {}
-    graph_error = GraphError(
+    return GraphError(
         str(error.get("message") or f"Graph answered {result.status} to GET {url}"),
         status=result.status,
         graph_code=str(error.get("code") or "unknownError"),
     )
+
+
+def raise_for(object_type: ObjectType, result: BatchResult, url: str) -> None:
+    """Turn a failed sub-response into the error the caller expects."""
+    graph_error = graph_error_of(result, url)
     if is_forbidden(graph_error):
         raise TypeNotReadable(object_type.name, graph_error)
     raise graph_error

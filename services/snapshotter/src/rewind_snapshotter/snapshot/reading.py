@@ -139,6 +139,16 @@ class ReadPhase:
         while progress.stage not in (DONE, UNREAD):
             try:
                 finished = await self._stage(progress)
+            except DeletedItemsNotReadable as exc:
+                if progress.method != DELTA_CHANGES:
+                    await self._unread(progress, exc)
+                    return
+                # Objects soft-deleted since are not in the changes; read the type whole,
+                # which leaves out its recycle bin and says so.
+                log.info("%s; reading %s in full", exc.message, progress.name)
+                progress.restart(whole_read(progress.name))
+                await self._save()
+                continue
             except TypeNotReadable as exc:
                 if progress.method == DELTA_CHANGES and whole_read(progress.name) == PAGES:
                     # The listing needs other permissions than the delta query: try it.
@@ -241,6 +251,8 @@ class ReadPhase:
                 await in_flight
                 in_flight = None
         except DeletedItemsNotReadable as exc:
+            if not _lists_deleted(progress):
+                raise  # a read of changes asked the recycle bin for some objects
             # What was read is kept: the live objects are the backup's point.
             if in_flight is not None:
                 await in_flight
@@ -318,6 +330,12 @@ class ReadPhase:
 #: track (app role assignments under each service principal, owners of applications and
 #: service principals) costs the most.
 _SLOWEST = ("user", "group", "appRoleAssignment", "servicePrincipal", "application")
+
+
+def _lists_deleted(progress: TypeProgress) -> bool:
+    """Whether the stage lists the type's recycle bin (a listing reads it after the
+    live objects)."""
+    return progress.stage == DELETED or (progress.stage == MAIN and progress.method == PAGES)
 
 
 def _longest_first(progress: TypeProgress) -> tuple[int, int]:
