@@ -174,6 +174,26 @@ async def test_a_type_the_credentials_cannot_read_is_skipped_with_a_warning(
     assert set(report.record.skipped_types) == {"application"}
 
 
+async def test_a_recycle_bin_graph_will_not_list_skips_its_type_in_a_live_report(
+    differ: DiffHarness,
+) -> None:
+    snapshot = await _prepared(differ)
+    await differ.emulator.fault("GET", r"/identity/conditionalAccess/deletedItems/policies", 403)
+
+    report = await differ.diff(snapshot)
+
+    # Without it a soft-deleted policy and one deleted for good look the same, and
+    # recovering them takes different actions: the type is not compared at all.
+    assert report.job.status is JobStatus.COMPLETED_WITH_WARNINGS
+    assert [w.type for w in report.job.warnings] == ["conditionalAccessPolicy"]
+    assert report.record is not None
+    assert set(report.record.skipped_types) == {"conditionalAccessPolicy"}
+    assert (
+        "deleted conditionalAccessPolicy objects"
+        in report.record.skipped_types["conditionalAccessPolicy"]
+    )
+
+
 async def test_large_types_are_staged_in_finer_buckets(
     differ: DiffHarness, monkeypatch: pytest.MonkeyPatch
 ) -> None:
