@@ -32,9 +32,9 @@ class TypeNotReadable(RewindError):
 
 class DeletedItemsNotReadable(TypeNotReadable):
     """Graph would not list a type's deleted items (403 for these credentials; 400 or
-    404 where the recycle bin is not offered, as Conditional Access's is not in every
-    cloud). A caller that can do without them keeps the live objects and reports the
-    rest; one that cannot treats the type as unreadable."""
+    404 where the recycle bin is not offered: Conditional Access's is documented under
+    beta). A caller that can do without them keeps the live objects and says so; one
+    that cannot treats the type as unreadable."""
 
     code = "deletedItemsNotReadable"
 

@@ -197,7 +197,9 @@ class SnapshotHandler:
             warnings=list(state.warnings),
             unread_types=unread,
             unread_deleted_items=sorted(
-                name for name, p in state.types.items() if p.deleted_unread_reason
+                name
+                for name, p in state.types.items()
+                if p.deleted_unread_reason and not p.unread_reason
             ),
         )
         await self._store.put_segment(state.snapshot_id, payload.tenant_id, state.packs, now)

@@ -305,11 +305,10 @@ class ReadPhase:
     async def _without_deleted(self, progress: TypeProgress, exc: DeletedItemsNotReadable) -> None:
         """The type's recycle bin is left out of this snapshot; a warning says why (the
         next snapshot reads the type whole again, its recycle bin included)."""
+        if progress.deleted_unread_reason is not None:
+            return  # said already, by a step that stopped before moving on
         progress.deleted_unread_reason = exc.message
-        warning = JobWarning(type=progress.name, reason=exc.message)
-        self._state.warnings.append(warning.model_dump(mode="json", by_alias=True))
-        await self._save()
-        await self._context.warn([warning])
+        await self._warn(progress, exc.message)
 
     async def _unread(self, progress: TypeProgress, exc: TypeNotReadable) -> None:
         """Nothing of the type goes into this snapshot; a warning says why."""
@@ -319,7 +318,11 @@ class ReadPhase:
         progress.cursor = None
         progress.delta_link = None
         progress.unread_reason = exc.message
-        warning = JobWarning(type=progress.name, reason=exc.message)
+        await self._warn(progress, exc.message)
+
+    async def _warn(self, progress: TypeProgress, reason: str) -> None:
+        """A warning about the type, kept with the snapshot and sent with the job."""
+        warning = JobWarning(type=progress.name, reason=reason)
         self._state.warnings.append(warning.model_dump(mode="json", by_alias=True))
         await self._save()
         await self._context.warn([warning])
