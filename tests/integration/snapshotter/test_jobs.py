@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from rewind_common import metrics
 from rewind_common.jobs.model import JobStatus
 from rewind_snapshotter.snapshot import seal_phase
 from tests.integration.snapshotter.support import (
@@ -15,6 +16,12 @@ from tests.integration.snapshotter.support import (
     snapshot_contents,
     stored_cost,
 )
+from tests.integration.tenant.emulated import TENANT_ID
+
+
+def unread_gauge(type_name: str, part: str) -> float:
+    """What the snapshotter's metrics say the tenant's latest snapshot lacks."""
+    return float(metrics.SNAPSHOT_UNREAD.labels(TENANT_ID, type_name, part)._value.get())
 
 
 async def test_a_type_the_credentials_may_not_read_is_a_warning(harness: Harness) -> None:
@@ -32,12 +39,14 @@ async def test_a_type_the_credentials_may_not_read_is_a_warning(harness: Harness
     assert "conditionalAccessPolicy" not in record.counts
     assert record.counts["user"] > 0
     assert "conditionalAccessPolicy" not in record.delta_links
+    assert unread_gauge("conditionalAccessPolicy", "objects") == 1
 
     await harness.emulator.clear_faults()
     job, again = await harness.snapshot()
     assert job.status is JobStatus.COMPLETED
     assert again is not None
     assert again.counts["conditionalAccessPolicy"] > 0
+    assert unread_gauge("conditionalAccessPolicy", "objects") == 0
 
 
 @pytest.mark.parametrize(
@@ -73,6 +82,8 @@ async def test_a_recycle_bin_graph_will_not_list_leaves_out_only_the_deleted_obj
     contents = await snapshot_contents(harness, record)
     assert set(contents[type_name]) == {body["id"] for body in live[1:]}
     assert not any(deleted for deleted, _, _ in contents[type_name].values())
+    assert unread_gauge(type_name, "deletedItems") == 1
+    assert unread_gauge(type_name, "objects") == 0
 
     # Once Graph lists it again, the next snapshot reads the type whole, its bin too.
     await harness.emulator.clear_faults()
@@ -81,6 +92,7 @@ async def test_a_recycle_bin_graph_will_not_list_leaves_out_only_the_deleted_obj
     assert again is not None
     assert again.mode == "incremental"
     assert again.unread_deleted_items == []
+    assert unread_gauge(type_name, "deletedItems") == 0
     contents = await snapshot_contents(harness, again)
     assert contents[type_name][binned][0] is True
     assert len(contents[type_name]) == len(live)

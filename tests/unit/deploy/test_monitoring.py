@@ -32,6 +32,7 @@ from tests.unit.deploy.support import (
 API_LATENCY = "rewind_api_request_duration_seconds"
 REQUIRED_ALERTS = {
     "RewindSnapshotOverdue",
+    "RewindSnapshotIncomplete",
     "RewindRecoveryFailed",
     "RewindGraphThrottled",
     "RewindQueueBacklog",
@@ -146,6 +147,13 @@ def test_snapshot_overdue_fires_after_two_default_intervals() -> None:
     expression = " ".join(rule("RewindSnapshotOverdue")["expr"].split())
     assert expression.endswith(f"> 2 * {interval_seconds}")
     assert "rewind_last_successful_snapshot_timestamp_seconds" in expression
+
+
+def test_snapshot_incomplete_names_the_tenant_type_and_part_missing() -> None:
+    incomplete = rule("RewindSnapshotIncomplete")
+    assert queried_metrics(incomplete["expr"]) == {"rewind_snapshot_unread_types"}
+    assert "by (tenant, type, part)" in incomplete["expr"]
+    assert incomplete["expr"].rstrip().endswith("> 0")
 
 
 def test_recovery_failed_counts_failed_recovery_jobs() -> None:

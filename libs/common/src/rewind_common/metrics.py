@@ -47,6 +47,13 @@ SNAPSHOT_OBJECTS = Gauge(
     ["tenant", "type"],
     multiprocess_mode="mostrecent",
 )
+SNAPSHOT_UNREAD = Gauge(
+    "rewind_snapshot_unread_types",
+    "1 for each type the tenant's latest snapshot holds incompletely, by what it lacks: "
+    "the type's objects (part=objects) or its deleted items (part=deletedItems); else 0.",
+    ["tenant", "type", "part"],
+    multiprocess_mode="mostrecent",
+)
 LAST_SNAPSHOT = Gauge(
     "rewind_last_successful_snapshot_timestamp_seconds",
     "Unix time of the tenant's latest successful snapshot.",
@@ -135,7 +142,7 @@ def serve_metrics(port: int) -> None:
 def metric_names() -> Iterable[str]:
     """Every metric family this module defines (for the dashboard test)."""
     for metric in (
-        JOBS, JOB_DURATION, SNAPSHOT_OBJECTS, LAST_SNAPSHOT, SNAPSHOT_STORED_BYTES,
+        JOBS, JOB_DURATION, SNAPSHOT_OBJECTS, SNAPSHOT_UNREAD, LAST_SNAPSHOT, SNAPSHOT_STORED_BYTES,
         SNAPSHOT_LOGICAL_BYTES, SNAPSHOT_NEW_VERSIONS, CHANGES_DETECTED, RECOVERY_ACTIONS,
         GRAPH_REQUESTS, GRAPH_RESOURCE_UNITS, QUEUE_DEPTH,
     ):  # fmt: skip

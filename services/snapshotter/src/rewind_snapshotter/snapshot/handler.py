@@ -249,6 +249,13 @@ def _measure(record: SnapshotRecord, logical_bytes: int) -> None:
     tenant = record.tenant_id
     for type_name, count in record.counts.items():
         metrics.SNAPSHOT_OBJECTS.labels(tenant, type_name).set(count)
+    for object_type in ALL_TYPES:
+        name = object_type.name
+        for part, unread in (
+            ("objects", record.unread_types),
+            ("deletedItems", record.unread_deleted_items),
+        ):
+            metrics.SNAPSHOT_UNREAD.labels(tenant, name, part).set(1 if name in unread else 0)
     metrics.LAST_SNAPSHOT.labels(tenant).set(record.completed_at.timestamp())
     metrics.SNAPSHOT_STORED_BYTES.labels(tenant).inc(record.stored_bytes)
     metrics.SNAPSHOT_LOGICAL_BYTES.labels(tenant).inc(logical_bytes)
