@@ -21,12 +21,13 @@ import tempfile
 import time
 import tracemalloc
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urlencode
 
 import httpx
+import psutil
 import redis.asyncio as aioredis
 from devstack.processes import ManagedProcess, free_port
 from devstack.servers import emulator_server, mongo_server, redis_server
@@ -83,6 +84,37 @@ class Servers:
     mongo_url: str
     redis_url: str
     emulator: ManagedProcess
+    #: The server processes by role (``emulator``, ``database``, ``redis``).
+    processes: dict[str, ManagedProcess] = field(default_factory=dict)
+
+
+class CpuMeter:
+    """CPU time (user + system) the servers and this process spend over a block of work:
+    on a shared machine, where each side's time goes."""
+
+    def __init__(self, servers: Servers, this_process: str) -> None:
+        self._processes = {
+            role: psutil.Process(process.pid)
+            for role, process in servers.processes.items()
+            if process.pid is not None
+        }
+        self._this_process = this_process
+        self.seconds: dict[str, float] = {}
+
+    def _now(self) -> dict[str, float]:
+        times = {self._this_process: time.process_time()}
+        for role, process in self._processes.items():
+            spent = process.cpu_times()
+            times[role] = spent.user + spent.system
+        return times
+
+    def __enter__(self) -> CpuMeter:
+        self._start = self._now()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        end = self._now()
+        self.seconds = {role: round(end[role] - self._start[role], 2) for role in end}
 
 
 @contextlib.contextmanager
@@ -94,17 +126,19 @@ def servers() -> Iterator[Servers]:
 
         emulator = emulator_server(port, root / "emulator")
         mongo_port, redis_port = free_port(), free_port()
-        started = [
-            emulator.start(),
-            mongo_server(mongo_port, root / "mongodb").start(),
-            redis_server(redis_port, root / "redis").start(),
-        ]
+        processes = {
+            "emulator": emulator.start(),
+            "database": mongo_server(mongo_port, root / "mongodb").start(),
+            "redis": redis_server(redis_port, root / "redis").start(),
+        }
+        started = list(processes.values())
         try:
             yield Servers(
                 graph_url=f"http://127.0.0.1:{port}/v1.0",
                 mongo_url=f"mongodb://127.0.0.1:{mongo_port}",
                 redis_url=f"redis://127.0.0.1:{redis_port}/0",
                 emulator=emulator,
+                processes=processes,
             )
         finally:
             for process in reversed(started):
