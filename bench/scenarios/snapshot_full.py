@@ -219,7 +219,7 @@ def _cpu_note(figures: dict[str, Any]) -> str:
         f"CPU time of each process in the best runs: the baseline ({figures['bestBaselineSeconds']}"
         f" s) {spent(baseline)}, {sum(baseline.values()):.2f} s in all: its reader and the "
         "emulator take turns, one request after another. The snapshot "
-        f"({figures['bestSnapshotSeconds']} s) {spent(snapshot)}, {sum(snapshot.values()):.2f} s in all "
-        "on 2 cores: the worker is busy nearly all the time, and its own CPU time is what "
-        "the snapshot takes."
+        f"({figures['bestSnapshotSeconds']} s) {spent(snapshot)}, "
+        f"{sum(snapshot.values()):.2f} s in all on 2 cores: the worker is busy nearly all "
+        "the time, and its own CPU time is what the snapshot takes."
     )
