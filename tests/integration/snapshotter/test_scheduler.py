@@ -1,14 +1,15 @@
 """The scheduler's tick against real MongoDB and Redis: jobs created as the API creates
-them, when due, never two snapshots of a tenant at once."""
+them, when due, never two snapshots of a tenant at once; the newest snapshot verified
+every interval."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from rewind_common.jobs.messages import StatusMessage
 from rewind_common.jobs.model import JobKind, JobStatus, utcnow
-from rewind_common.tasks import SnapshotPayload, TaskName
+from rewind_common.tasks import SnapshotPayload, TaskName, VerifyPayload
 from rewind_snapshotter.scheduler import Scheduler
 from tests.integration.snapshotter.support import Harness
 
@@ -66,3 +67,47 @@ async def test_the_next_snapshot_waits_for_the_interval(harness: Harness) -> Non
     await harness.redis.flushdb()
     later = await scheduler.tick(utcnow() + timedelta(minutes=61))
     assert [job.kind for job in later] == [JobKind.SNAPSHOT]  # retention still queued
+
+
+async def test_the_newest_snapshot_is_verified_every_interval(harness: Harness) -> None:
+    sent = Sent()
+    scheduler = Scheduler(harness.settings, harness.jobs, harness.store, harness.redis, sent)
+    await harness.emulator.generate(users=3)
+    await harness.snapshot()
+    _, newest = await harness.snapshot()
+    assert newest is not None
+
+    created = await scheduler.tick()
+
+    verifies = [job for job in created if job.kind is JobKind.VERIFY]
+    assert [job.parameters["snapshotId"] for job in verifies] == [newest.id]
+    assert verifies[0].created_by == "scheduler"
+    name, payload, queue = sent.tasks[-1]
+    assert (name, queue) == (TaskName.VERIFY.value, "snapshots")
+    assert VerifyPayload.model_validate(payload).snapshot_id == newest.id
+
+    async def kinds_at(when: datetime) -> list[JobKind]:
+        await harness.redis.flushdb()
+        return [job.kind for job in await scheduler.tick(when)]
+
+    # not again while it runs, nor until a day has passed since it was asked for
+    assert JobKind.VERIFY not in await kinds_at(utcnow() + timedelta(days=2))
+    await harness.jobs.apply(
+        StatusMessage(
+            job_id=verifies[0].id,
+            tenant_id=verifies[0].tenant_id,
+            seq=1,
+            status=JobStatus.COMPLETED,
+        )
+    )
+    assert JobKind.VERIFY not in await kinds_at(utcnow() + timedelta(hours=23))
+    assert JobKind.VERIFY in await kinds_at(utcnow() + timedelta(hours=25))
+
+
+async def test_scheduled_verification_can_be_turned_off(harness: Harness) -> None:
+    harness.settings = harness.settings.model_copy(update={"verify_interval_minutes": 0})
+    await harness.emulator.generate(users=3)
+    await harness.snapshot()
+    scheduler = Scheduler(harness.settings, harness.jobs, harness.store, harness.redis, Sent())
+
+    assert JobKind.VERIFY not in [job.kind for job in await scheduler.tick()]

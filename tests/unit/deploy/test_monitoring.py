@@ -34,6 +34,7 @@ REQUIRED_ALERTS = {
     "RewindSnapshotOverdue",
     "RewindSnapshotIncomplete",
     "RewindRecoveryFailed",
+    "RewindSnapshotVerifyFailed",
     "RewindGraphThrottled",
     "RewindQueueBacklog",
 }
@@ -159,6 +160,12 @@ def test_snapshot_incomplete_names_the_tenant_type_and_part_missing() -> None:
 def test_recovery_failed_counts_failed_recovery_jobs() -> None:
     expression = rule("RewindRecoveryFailed")["expr"]
     assert 'rewind_jobs_total{kind="recovery", status="Failed"}' in expression
+    assert "increase(" in expression
+
+
+def test_snapshot_verify_failed_counts_failed_verify_jobs() -> None:
+    expression = rule("RewindSnapshotVerifyFailed")["expr"]
+    assert 'rewind_jobs_total{kind="verify", status="Failed"}' in expression
     assert "increase(" in expression
 
 

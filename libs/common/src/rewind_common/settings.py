@@ -146,6 +146,9 @@ class Settings(BaseSettings):
     snapshot_interval_minutes: int = Field(default=60, ge=0)
     retention: RetentionPolicy = RetentionPolicy()
     retention_interval_minutes: int = Field(default=60, ge=1)
+    #: How often each tenant's newest snapshot is verified (its versions rehashed, its
+    #: Merkle root and chain recomputed); 0 turns scheduled verification off.
+    verify_interval_minutes: int = Field(default=1440, ge=0)
     #: After this many incremental snapshots in a row, the next one stores a full manifest.
     incremental_chain_max: int = Field(default=24, ge=1)
     #: Manifest chunks a snapshot worker process keeps in memory (MB): an incremental

@@ -1,4 +1,4 @@
-"""Scheduled snapshots and retention.
+"""Scheduled snapshots, retention and verification.
 
 ``rewind-scheduler --schedule PATH`` is Celery beat with one entry: every minute it sends
 ``rewind.snapshot.schedule`` to the snapshots queue. That task (``schedule_tick``, run by
@@ -8,6 +8,9 @@ a snapshotter) creates, for each configured tenant:
   tenant's own; 0 turns it off) has passed since its latest snapshot and its latest
   snapshot job, and no snapshot job of the tenant is running;
 - a retention job every ``retention_interval_minutes``.
+- a verify job of its newest snapshot every ``verify_interval_minutes`` (daily by
+  default; 0 turns it off): a stored snapshot that no longer matches its hashes is found
+  by a schedule, not only when someone thinks of asking.
 
 Jobs are created the way the API creates them: the job document first (``createdBy``
 ``scheduler``), then the task. A short Redis lock per tenant keeps two ticks (two beats,
@@ -34,7 +37,7 @@ from rewind_common.settings import Settings, TenantConnection, get_settings
 from rewind_common.storage.jobs import JobRepository
 from rewind_common.storage.mongo import Mongo
 from rewind_common.storage.snapshots import SnapshotStore
-from rewind_common.tasks import Queue, RetentionPayload, SnapshotPayload, TaskName
+from rewind_common.tasks import Queue, RetentionPayload, SnapshotPayload, TaskName, VerifyPayload
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +88,9 @@ class Scheduler:
             retention = await self._retention_if_due(tenant, now)
             if retention is not None:
                 created.append(retention)
+            verify = await self._verify_if_due(tenant, now)
+            if verify is not None:
+                created.append(verify)
         return created
 
     async def _snapshot_if_due(self, tenant: TenantConnection, now: datetime) -> Job | None:
@@ -132,6 +138,30 @@ class Scheduler:
         )
         return job
 
+    async def _verify_if_due(self, tenant: TenantConnection, now: datetime) -> Job | None:
+        tenant_id = tenant.tenant_id
+        jobs, _ = await self._jobs.page(tenant_id, kind=JobKind.VERIFY, limit=1)
+        if jobs and jobs[0].status in _RUNNING:
+            return None
+        last = jobs[0].created_at if jobs else None
+        if not is_due(last, self._settings.verify_interval_minutes, now):
+            return None
+        newest = await self._store.latest(tenant_id)
+        if newest is None:
+            return None
+        job = Job(
+            id=new_id(),
+            tenant_id=tenant_id,
+            kind=JobKind.VERIFY,
+            created_by=CREATED_BY,
+            parameters={"snapshotId": newest.id},
+        )
+        await self._jobs.insert(job)
+        payload = VerifyPayload(job_id=job.id, tenant_id=tenant_id, snapshot_id=newest.id)
+        self._send_task(TaskName.VERIFY.value, args=[payload.dump()], queue=Queue.SNAPSHOTS.value)
+        log.info("scheduled verification of snapshot %s (job %s)", newest.id, job.id)
+        return job
+
 
 async def schedule_tick(settings: Settings, app: Any) -> list[Job]:
     """The scheduler task's body, with connections of its own."""
@@ -149,7 +179,8 @@ async def schedule_tick(settings: Settings, app: Any) -> list[Job]:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
-        prog="rewind-scheduler", description="Celery beat: schedules snapshots and retention."
+        prog="rewind-scheduler",
+        description="Celery beat: schedules snapshots, retention and verification.",
     )
     parser.add_argument("--schedule", required=True, help="file where beat keeps its state")
     options = parser.parse_args(argv)
