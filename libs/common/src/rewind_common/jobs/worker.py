@@ -34,8 +34,12 @@ log = logging.getLogger(__name__)
 #: Opens a Graph client for a tenant (the real one, or a test's in-process emulator).
 GraphOpener = Callable[[TenantConnection], contextlib.AbstractAsyncContextManager[GraphClient]]
 
-#: Collect young objects this rarely: a job allocates millions of short-lived objects.
-GC_THRESHOLD = 20_000
+#: Collect young objects this rarely: a job allocates millions of short-lived objects,
+#: freed by reference counting, while the objects it holds at a time (a batch of pages
+#: and their records) stay well under this many. Measured: 20,000 cost a snapshot of
+#: 100,000 objects about 30 collections and 0.2 s; this many, none. Cyclic garbage
+#: waits for at most this many objects.
+GC_THRESHOLD = 100_000
 
 
 @dataclass
