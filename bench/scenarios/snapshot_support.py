@@ -41,12 +41,11 @@ from msgraph.graph_request_adapter import GraphRequestAdapter
 from msgraph.graph_service_client import GraphServiceClient
 from msgraph_core import GraphClientFactory
 
-from rewind_common.graph.client import GraphClient
 from rewind_common.ids import new_id
 from rewind_common.jobs.control import JobControl
 from rewind_common.jobs.model import Job, JobKind
 from rewind_common.jobs.runner import JobRunner
-from rewind_common.jobs.worker import GC_THRESHOLD
+from rewind_common.jobs.worker import GC_THRESHOLD, WorkerContext, graph_opener
 from rewind_common.registry import ALL_TYPES, Listing, get_type
 from rewind_common.settings import CredentialKind, Settings, TenantConnection
 from rewind_common.storage.jobs import JobRepository
@@ -388,23 +387,24 @@ async def take_snapshot(
     await store.ensure_indexes()
     jobs = JobRepository(mongo)
 
-    @contextlib.asynccontextmanager
-    async def open_graph(connection: TenantConnection) -> AsyncIterator[GraphClient]:
-        client = GraphClient(connection, timeout_seconds=settings.graph_timeout_seconds)
-        try:
-            yield client
-        finally:
-            await client.close()
-
     job_id, snapshot_id = new_id(), new_id()
     await jobs.insert(Job(id=job_id, tenant_id=TENANT_ID, kind=JobKind.SNAPSHOT))
     payload = SnapshotPayload(
         job_id=job_id, tenant_id=TENANT_ID, snapshot_id=snapshot_id, mode=mode
     ).dump()
-    runner = JobRunner(
-        jobs, JobControl(redis), lambda task, message: None, step_seconds=settings.job_step_seconds
+    context = WorkerContext(
+        settings=settings,
+        mongo=mongo,
+        redis=redis,
+        jobs=jobs,
+        control=JobControl(redis),
+        publish=lambda task, message: None,
     )
-    handler = SnapshotHandler(settings, store, open_graph)
+    runner = JobRunner(
+        jobs, context.control, context.publish, step_seconds=settings.job_step_seconds
+    )
+    # Graph as the worker reads it: the tenant's budget shared through Redis, and metrics.
+    handler = SnapshotHandler(settings, store, graph_opener(context))
     # as the worker does (rewind_snapshotter.worker.main)
     gc.collect()
     gc.freeze()

@@ -11,7 +11,7 @@ import pytest
 import redis.asyncio as aioredis
 
 from graph_emulator.app import create_app
-from rewind_common.graph.budget import GraphBudget
+from rewind_common.graph.budget import PAUSE_CHECK_SECONDS, GraphBudget
 from rewind_common.graph.client import BatchRequest, GraphClient
 from rewind_common.graph.costs import RequestCost
 from rewind_common.settings import TenantConnection
@@ -36,6 +36,24 @@ async def test_two_budgets_for_one_tenant_share_the_read_quota(redis: aioredis.R
     await second.acquire(RequestCost(2, 0))
     with pytest.raises(TimeoutError):
         await asyncio.wait_for(second.acquire(RequestCost(1, 0)), timeout=0.5)
+
+
+async def test_a_process_takes_read_units_a_few_dozen_at_a_time(redis: aioredis.Redis) -> None:
+    """Graph's 8,000 units: 400 one-unit requests ask Redis about ten times, not 400,
+    and the window counts what was taken."""
+    budget = GraphBudget(redis, TENANT, read_units_per_10s=8000, writes_per_150s=100)
+    await budget.acquire(RequestCost(1, 0))
+    await redis.config_resetstat()
+    for _ in range(400):
+        await budget.acquire(RequestCost(1, 0))
+    calls = {name: stats["calls"] for name, stats in (await redis.info("commandstats")).items()}
+    assert calls.get("cmdstat_evalsha", 0) <= 11
+    assert calls.get("cmdstat_get", 0) <= 2
+    second = GraphBudget(redis, TENANT, read_units_per_10s=8000, writes_per_150s=100)
+    for _ in range(7):  # with the first's 400 and a lease: 7,440 of 8,000
+        await second.acquire(RequestCost(1000, 0))
+    with pytest.raises(TimeoutError):
+        await asyncio.wait_for(second.acquire(RequestCost(1000, 0)), timeout=0.5)
 
 
 async def test_writes_have_their_own_quota(redis: aioredis.Redis) -> None:
@@ -89,3 +107,26 @@ async def test_a_batch_goes_out_with_the_writes_the_window_still_has(
     finally:
         await client.close()
         await control.aclose()
+
+
+async def test_a_pause_set_by_another_process_holds_this_one_within_a_quarter_second(
+    redis: aioredis.Redis,
+) -> None:
+    running = GraphBudget(redis, TENANT, read_units_per_10s=1000, writes_per_150s=100)
+    throttled = GraphBudget(redis, TENANT, read_units_per_10s=1000, writes_per_150s=100)
+    await running.acquire(RequestCost(1, 0))
+    await throttled.pause(1.5)
+    await asyncio.sleep(PAUSE_CHECK_SECONDS)
+    started = time.monotonic()
+    await running.acquire(RequestCost(1, 0))
+    assert time.monotonic() - started >= 1.0
+
+
+async def test_a_429_holds_its_own_process_at_once(redis: aioredis.Redis) -> None:
+    """Without waiting for its next look at the shared pause."""
+    budget = GraphBudget(redis, TENANT, read_units_per_10s=1000, writes_per_150s=100)
+    await budget.acquire(RequestCost(1, 0))
+    await budget.pause(0.6)
+    started = time.monotonic()
+    await budget.acquire(RequestCost(1, 0))
+    assert time.monotonic() - started >= 0.5

@@ -83,8 +83,7 @@ class StagingStore:
         stamp = time.time_ns()
         for name, buckets, group in groups:
             base = staging_id(segment, type_name, attempt, revision, stamp, name)
-            encoded_records = [right_sized(orjson.dumps(record)) for record in group]
-            for part, encoded in enumerate(_split(encoded_records)):
+            for part, encoded in enumerate(_encoded_parts(group)):
                 documents.append(
                     {
                         "_id": base if part == 0 else f"{base}|{part}",
@@ -93,7 +92,7 @@ class StagingStore:
                         "a": attempt,
                         "r": revision,
                         "b": buckets,
-                        "e": Binary(b"[" + b",".join(encoded) + b"]"),
+                        "e": Binary(encoded),
                     }
                 )
         try:
@@ -146,9 +145,19 @@ class StagingStore:
             raise unavailable(exc) from exc
 
 
+def _encoded_parts(records: list[StagingRecord]) -> list[bytes]:
+    """The JSON arrays of ``records``, each well under MongoDB's 16 MB document limit:
+    one array as a rule (one call to orjson for the lot), record by record only when
+    the records are too big for one."""
+    whole = orjson.dumps(records)
+    if len(whole) <= _DOCUMENT_BYTES:
+        return [right_sized(whole)]
+    encoded_records = [orjson.dumps(record) for record in records]
+    return [b"[" + b",".join(part) + b"]" for part in _split(encoded_records)]
+
+
 def _split(encoded: list[bytes]) -> list[list[bytes]]:
-    """Keep each staging document (its records' JSON, encoded once) well under
-    MongoDB's 16 MB limit."""
+    """Records' JSON, grouped to keep each group well under ``_DOCUMENT_BYTES``."""
     parts: list[list[bytes]] = [[]]
     size = 0
     for record in encoded:
