@@ -12,6 +12,7 @@ runs: the machine is shared, and the best run is the one least slowed by others.
 from __future__ import annotations
 
 import asyncio
+import statistics
 import time
 import uuid
 from argparse import Namespace
@@ -68,6 +69,7 @@ def _measure(
             take_snapshot(running, f"bench_{uuid.uuid4().hex[:8]}", trace_memory=True)
         )
     best = min(snapshots, key=lambda s: s["seconds"])
+    paired = [s["seconds"] / b for s, b in zip(snapshots, baseline, strict=True)]
     best["workerMemoryPeakMb"] = round(traced.memory_mb, 1)
     return {
         "tenant": counts,
@@ -78,6 +80,9 @@ def _measure(
         "bestBaselineCpuSeconds": baseline_cpu[baseline.index(min(baseline))],
         "bestSnapshotSeconds": best["seconds"],
         "ratio": round(best["seconds"] / min(baseline), 3),
+        # each snapshot against the baseline run just before it, on the machine as it was
+        "pairedRatios": [round(ratio, 3) for ratio in paired],
+        "medianPairedRatio": round(statistics.median(paired), 3),
         "rawReaderSeconds": [round(s, 3) for s in raw],
         "bestRawReaderSeconds": round(min(raw), 3),
         "ratioToRawReader": round(best["seconds"] / min(raw), 3),
@@ -202,7 +207,11 @@ def run(options: Namespace) -> ScenarioResult:
         "server (a Python process too); the baseline only parses Graph's answers, the snapshot "
         "also normalizes, hashes (RFC 8785, SHA-256), stores versions, link sets, staging and "
         "the sorted manifest, and computes the Merkle root. Figures are the best of the runs "
-        "listed: other work on the machine slows any single run."
+        "listed: other work on the machine slows any single run. Each snapshot against the "
+        "baseline run just before it, the median ratio on the largest tenant is "
+        f"×{largest['medianPairedRatio']} (runs: "
+        + ", ".join(f"×{ratio}" for ratio in largest["pairedRatios"])
+        + ")."
     )
     return result
 
