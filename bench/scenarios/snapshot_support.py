@@ -45,7 +45,7 @@ from rewind_common.ids import new_id
 from rewind_common.jobs.control import JobControl
 from rewind_common.jobs.model import Job, JobKind
 from rewind_common.jobs.runner import JobRunner
-from rewind_common.jobs.worker import GC_THRESHOLD, WorkerContext, graph_opener
+from rewind_common.jobs.worker import WorkerContext, graph_opener, tune_gc_for_jobs
 from rewind_common.registry import ALL_TYPES, Listing, get_type
 from rewind_common.settings import CredentialKind, Settings, TenantConnection
 from rewind_common.storage.jobs import JobRepository
@@ -405,10 +405,7 @@ async def take_snapshot(
     )
     # Graph as the worker reads it: the tenant's budget shared through Redis, and metrics.
     handler = SnapshotHandler(settings, store, graph_opener(context))
-    # as the worker does (rewind_snapshotter.worker.main)
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(GC_THRESHOLD, 50, 100)
+    tune_gc_for_jobs()  # as the worker does
     steps = 0
     try:
         with PeakMemory(trace_memory) as memory:

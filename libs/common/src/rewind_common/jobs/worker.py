@@ -75,6 +75,15 @@ async def open_context(settings: Settings, publish: Publisher) -> AsyncIterator[
         await mongo.close()
 
 
+def tune_gc_for_jobs() -> None:
+    """msgraph-sdk's models leave hundreds of thousands of long-lived objects at import:
+    keep them out of every collection, and collect young objects less often. Measured:
+    a fifth less CPU per snapshot."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(GC_THRESHOLD, 50, 100)
+
+
 def graph_opener(context: WorkerContext) -> GraphOpener:
     """Graph clients sharing the tenant's throttling budget through the step's Redis, and
     counting their requests for Prometheus."""
@@ -153,12 +162,7 @@ def run_worker(
     configure_logging(settings.log_level, settings.log_format)
     serve_metrics(settings.metrics_port)
     app = create_app(settings)
-    # msgraph-sdk's models leave hundreds of thousands of long-lived objects at import;
-    # keep them out of every collection (forked pool processes inherit this) and collect
-    # young objects less often. Measured: a fifth less CPU per snapshot.
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(GC_THRESHOLD, 50, 100)
+    tune_gc_for_jobs()  # forked pool processes inherit it
     worker_argv = [
         "worker",
         "--queues", queue.value,
