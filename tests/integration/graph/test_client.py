@@ -106,3 +106,43 @@ async def test_batched_requests_refused_with_429_or_503_are_sent_again(
         for u in (await client.get("/users", {"$top": "999", "$select": "id,jobTitle"}))["value"]
     }
     assert all(titles[user["id"]] == f"Batch {i}" for i, user in enumerate(users.items))
+
+
+async def test_a_throttled_request_in_a_chained_batch_is_sent_again_with_the_rest_of_its_chain(
+    graph: tuple[GraphClient, httpx.AsyncClient],
+) -> None:
+    """Graph answers 424 to the requests after a throttled one and refuses a whole batch
+    whose dependsOn names a request that is not in it: the retry must carry the chain's
+    remainder and nothing that already succeeded (a member added twice is a 400)."""
+    client, control = graph
+    groups = (await client.get("/groups", {"$select": "id,groupTypes"}))["value"]
+    group = next(g["id"] for g in groups if "Unified" not in g["groupTypes"])
+    members = {m["id"] for m in (await client.get(f"/groups/{group}/members"))["value"]}
+    users = [u["id"] for u in (await client.get("/users", {"$select": "id"}))["value"]]
+    first, second = [u for u in users if u not in members][:2]
+    throttled = users[0]
+    fault = {"method": "PATCH", "pathRegex": f"/users/{throttled}$", "status": 429,
+             "times": 1, "retryAfter": 1}  # fmt: skip
+    (await control.post("/_emulator/faults", json=fault)).raise_for_status()
+
+    def add(request_id: str, user: str, after: str) -> BatchRequest:
+        ref = {"@odata.id": f"https://graph.microsoft.com/v1.0/directoryObjects/{user}"}
+        return BatchRequest(request_id, "POST", f"/groups/{group}/members/$ref", body=ref,
+                            depends_on=(after,) if after else ())  # fmt: skip
+
+    chain = [
+        add("1", first, ""),
+        BatchRequest(
+            "2", "PATCH", f"/users/{throttled}", body={"jobTitle": "Chained"}, depends_on=("1",)
+        ),
+        add("3", second, "2"),
+    ]
+    results = await client.batch(chain)
+
+    assert [(r.id, r.status) for r in results] == [("1", 204), ("2", 204), ("3", 204)]
+    after = {m["id"] for m in (await client.get(f"/groups/{group}/members"))["value"]}
+    assert {first, second} <= after
+    assert (await client.get(f"/users/{throttled}"))["jobTitle"] == "Chained"
+    stats = (await control.get("/_emulator/stats")).json()
+    assert stats["byStatus"]["429"] == 1
+    assert "400" not in stats["byStatus"]

@@ -19,7 +19,7 @@ import json
 import logging
 import ssl
 from collections.abc import AsyncIterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
@@ -366,19 +366,22 @@ class GraphClient:
                     body={"requests": [r.to_json() for r in chunk]},
                     headers={RESERVED_WRITES_HEADER: str(reserved)} if reserved else None,
                 )
-                by_id = {r.id: r for r in chunk}
-                for item in (answer or {}).get("responses", []):
-                    result = BatchResult(
+                answered = [
+                    BatchResult(
                         id=str(item.get("id")),
                         status=int(item.get("status", 0)),
                         headers=item.get("headers") or {},
                         body=item.get("body"),
                     )
-                    if result.status in TRANSIENT_STATUSES and result.id in by_id:
-                        again.append(by_id[result.id])
+                    for item in (answer or {}).get("responses", [])
+                ]
+                for result in answered:
+                    if result.status in TRANSIENT_STATUSES:
                         wait = max(wait, retry_after_seconds(result.headers) or 5.0)
-                    else:
-                        results[result.id] = result
+                retried = _to_send_again(chunk, answered)
+                again.extend(retried)
+                sent_again = {r.id for r in retried}
+                results.update((r.id, r) for r in answered if r.id not in sent_again)
             if again and loop.time() + wait > deadline:
                 raise DependencyUnavailable(f"Graph kept refusing {len(again)} batched requests")
             if again:
@@ -402,6 +405,29 @@ class GraphClient:
             if seen > taken:
                 return chunk[:index], taken
         return chunk, taken
+
+
+def _to_send_again(
+    chunk: Sequence[BatchRequest], answered: Sequence[BatchResult]
+) -> list[BatchRequest]:
+    """The requests of ``chunk`` to send again, in their order: those Graph throttled or
+    could not serve, and those it answered 424 because a request they depend on was one
+    of them. Their ``dependsOn`` keeps only requests sent again with them: Graph refuses
+    a whole batch whose ``dependsOn`` names a request that is not in it."""
+    status = {r.id: r.status for r in answered}
+    again: set[str] = set()
+    for request in chunk:
+        if request.id not in status:
+            continue
+        if status[request.id] in TRANSIENT_STATUSES or (
+            status[request.id] == 424 and any(d in again for d in request.depends_on)
+        ):
+            again.add(request.id)
+    return [
+        replace(r, depends_on=tuple(d for d in r.depends_on if d in again))
+        for r in chunk
+        if r.id in again
+    ]
 
 
 def _is_write(request: BatchRequest) -> bool:
