@@ -22,11 +22,14 @@ def _policies(state: dict[str, Any]) -> list[dict[str, Any]]:
     return list(state["types"]["conditionalAccessPolicy"]["active"])
 
 
-async def test_an_unresolvable_reference_fails_only_its_action(rh: RecoveryHarness) -> None:
+async def _exclusion_of_a_ghost_group_lost(rh: RecoveryHarness) -> tuple[str, str, str]:
+    """A backup whose first CA policy excludes a group that exists neither in the tenant
+    nor in the backup, and a tenant where that exclusion has gone: (snapshot, policy,
+    group)."""
     await rh.emulator.generate()
     state = await rh.emulator.state()
     policy = _policies(state)[0]
-    ghost = str(uuid.uuid4())  # a group that exists neither in the tenant nor in the backup
+    ghost = str(uuid.uuid4())
     conditions = policy["conditions"]
     conditions["users"]["excludeGroups"] = [ghost]
     path = f"/identity/conditionalAccess/policies/{policy['id']}"
@@ -34,6 +37,12 @@ async def test_an_unresolvable_reference_fails_only_its_action(rh: RecoveryHarne
     snapshot = await rh.backup()
     conditions["users"]["excludeGroups"] = []
     await rh.graph("PATCH", path, {"conditions": conditions})
+    return snapshot, policy["id"], ghost
+
+
+async def test_an_unresolvable_reference_fails_only_its_action(rh: RecoveryHarness) -> None:
+    snapshot, policy_id, ghost = await _exclusion_of_a_ghost_group_lost(rh)
+    state = await rh.emulator.state()
     user = state["types"]["user"]["active"][4]
     await rh.graph("PATCH", f"/users/{user['id']}", {"jobTitle": "Changed"})
 
@@ -46,9 +55,23 @@ async def test_an_unresolvable_reference_fails_only_its_action(rh: RecoveryHarne
     assert ghost in failed["error"]["message"]
     assert [a["outcome"] for a in result.of(type_name="user")] == ["applied"]
     after = await rh.emulator.state()
-    live = next(p for p in _policies(after) if p["id"] == policy["id"])
+    live = next(p for p in _policies(after) if p["id"] == policy_id)
     assert live["conditions"]["users"]["excludeGroups"] == []  # not written at all
     assert any(ghost in w.reason for w in result.job.warnings)
+
+
+async def test_a_recovery_whose_every_action_is_blocked_fails(rh: RecoveryHarness) -> None:
+    snapshot, _, ghost = await _exclusion_of_a_ghost_group_lost(rh)
+    writes = await _writes(rh)
+
+    result = await rh.recover(snapshot)
+
+    assert result.job.status is JobStatus.FAILED
+    assert result.job.error is not None
+    assert result.job.error.code == "nothingApplied"
+    assert [a["outcome"] for a in result.actions] == ["failed"]
+    assert any(ghost in w.reason for w in result.job.warnings)
+    assert await _writes(rh) == writes
 
 
 async def test_a_plan_exposing_a_break_glass_account_is_refused(rh: RecoveryHarness) -> None:

@@ -73,5 +73,7 @@ def test_how_a_recovery_ends() -> None:
     assert status is JobStatus.FAILED
     assert error is not None
     assert error.code == "nothingApplied"
+    blocked = final_status({"failed": 1, "skipped": 1}, runnable=0, warned=True)
+    assert blocked[0] is JobStatus.FAILED
     unclean = final_status({"applied": 1}, runnable=1, warned=False, verified_clean=False)
     assert unclean[0] is JobStatus.COMPLETED_WITH_WARNINGS

@@ -2,7 +2,9 @@
 
 - nothing to do (no action the plan could take): ``Completed``, or ``Completed with
   warnings`` when the plan reported what it cannot recover;
-- something to do and nothing applied: ``Failed``;
+- something to do and nothing applied: ``Failed``, also when every action the plan
+  holds failed before it could be sent (an unresolvable reference, a break-glass
+  exclusion it would drop);
 - any action failed or skipped, any warning, or a verification that found differences
   the recovery did not report: ``Completed with warnings``;
 - otherwise ``Completed``.
@@ -25,7 +27,7 @@ def final_status(
     applied = outcomes.get("applied", 0)
     failed = outcomes.get("failed", 0)
     skipped = outcomes.get("skipped", 0)
-    if runnable > 0 and applied == 0:
+    if applied == 0 and (runnable > 0 or failed > 0):
         return JobStatus.FAILED, JobError(
             code="nothingApplied",
             message=(
