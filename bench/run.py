@@ -71,8 +71,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"targets missed: {', '.join(failed)}", file=sys.stderr)
     if broken:
         print(f"scenarios that did not run to the end: {', '.join(broken)}", file=sys.stderr)
-        return 1
-    return 0
+    # A missed target fails the command, so a pipeline running `make bench` notices it.
+    return 1 if failed or broken else 0
 
 
 if __name__ == "__main__":

@@ -4,7 +4,10 @@ scenario keeps the lines of the others."""
 from __future__ import annotations
 
 from pathlib import Path
+from types import ModuleType
 
+import pytest
+from bench import run
 from bench.harness import Check, ScenarioResult, write_result, write_summary
 
 
@@ -33,3 +36,21 @@ def test_a_missed_target_fails_its_scenario(tmp_path: Path) -> None:
     summary = write_summary(tmp_path).read_text(encoding="utf-8")
     assert "| gamma | FAIL (0/1) |" in summary
     assert "| gamma | gamma figure | 3.0 × | ≤ 1.5 × | FAIL |" in summary
+
+
+def _scenario(name: str, value: float) -> ModuleType:
+    module = ModuleType(name)
+    module.run = lambda options: _result(name, value)  # type: ignore[attr-defined]
+    return module
+
+
+@pytest.mark.parametrize(
+    ("values", "code"),
+    [({"alpha": 1.0, "beta": 1.2}, 0), ({"alpha": 1.0, "beta": 3.0}, 1)],
+)
+def test_make_bench_fails_when_a_target_is_missed(
+    monkeypatch: pytest.MonkeyPatch, values: dict[str, float], code: int
+) -> None:
+    monkeypatch.setattr(run, "discover", lambda: {n: _scenario(n, v) for n, v in values.items()})
+
+    assert run.main(["--quick"]) == code
