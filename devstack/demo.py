@@ -248,6 +248,10 @@ class Demo:
             problems.append("the rogue app is still there")
         if recovery["status"] not in ("Completed", "Completed with warnings"):
             problems.append(f"the recovery ended {recovery['status']}")
+        verification = recovery.get("verification") or {}
+        if not verification.get("clean"):
+            unexpected = verification.get("unexpected", "no")
+            problems.append(f"the recovery's verification is not clean ({unexpected} differences)")
         return problems
 
 

@@ -3,13 +3,14 @@ answer, even when a dependency fails with a connection string in hand."""
 
 from __future__ import annotations
 
+import json
 import logging
 
 import httpx
 import pytest
 from fastapi import FastAPI
 
-from rewind_common.logging import redact
+from rewind_common.logging import JsonFormatter, redact
 from rewind_common.settings import Settings
 from rewind_common.storage.tokens import Role
 from tests.integration.api.conftest import asgi_client, make_settings, running_app
@@ -45,6 +46,20 @@ def test_redaction_masks_every_kind_of_credential() -> None:
     for secret in ("eyJhbGciOi", "rwd_AbCdEfGhIjKlMnOpQrSt", "s3cr3t", "p4ssw0rd", "hunter2"):
         assert secret not in masked
     assert "mongo:27017" in masked
+
+
+def test_json_logs_mask_credentials_in_extra_fields() -> None:
+    record = logging.makeLogRecord(
+        {
+            "msg": "connecting",
+            "url": "mongodb://rewind:p4ssw0rd@mongo:27017/rewind",
+            "request": {"headers": {"Authorization": "Bearer eyJhbGciOi.abc.def"}},
+        }
+    )
+    line = JsonFormatter().format(record)
+    assert "p4ssw0rd" not in line
+    assert "eyJhbGciOi" not in line
+    assert json.loads(line)["url"] == "mongodb://rewind:[redacted]@mongo:27017/rewind"
 
 
 async def test_a_failing_database_never_reveals_its_credentials(

@@ -243,3 +243,20 @@ async def test_errors_raised_by_concurrent_reads_are_judged_by_their_kind(
     assert job.status is JobStatus.FAILED
     assert job.error is not None
     assert (job.error.code, job.error.message) == ("invalidRequest", "type xyz is unknown")
+
+
+async def test_a_failed_jobs_error_never_carries_a_credential(
+    parts: tuple[JobRepository, JobControl],
+) -> None:
+    jobs, control = parts
+    await jobs.insert(Job(id="j7", tenant_id=TENANT, kind=JobKind.SNAPSHOT))
+    recorder = Recorder()
+    leak = ConnectionError("cannot reach mongodb://rewind:pa55word@mongo:27017/rewind")
+    handler = CountingHandler(1, 1, fail_with=leak)
+    await JobRunner(jobs, control, recorder, step_seconds=60).run_step("j7", {}, handler)
+    job = await _apply_all(jobs, recorder)
+    assert job.status is JobStatus.FAILED
+    assert job.error is not None
+    assert job.error.code == "internalError"
+    assert "pa55word" not in job.error.message
+    assert "mongo:27017" in job.error.message

@@ -54,10 +54,21 @@ class JsonFormatter(logging.Formatter):
         }
         for key, value in vars(record).items():
             if key not in self._STANDARD and not key.startswith("_"):
-                entry[key] = value
+                entry[key] = _redacted(value)
         if record.exc_info:
             entry["exception"] = redact(self.formatException(record.exc_info))
         return json.dumps(entry, default=str)
+
+
+def _redacted(value: Any) -> Any:
+    """``value`` (a log record's extra field) with credentials masked, kept as JSON."""
+    if isinstance(value, str):
+        return redact(value)
+    masked = redact(json.dumps(value, default=str))
+    try:
+        return json.loads(masked)
+    except ValueError:
+        return masked
 
 
 def configure_logging(level: str = "INFO", fmt: str = "json") -> None:

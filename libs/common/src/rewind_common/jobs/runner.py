@@ -34,6 +34,7 @@ from rewind_common.jobs.model import (
     utcnow,
 )
 from rewind_common.jobs.reporter import StatusReporter
+from rewind_common.logging import redact
 from rewind_common.storage.jobs import JobRepository
 
 _T = TypeVar("_T")
@@ -238,6 +239,9 @@ class JobRunner:
             return DONE
 
     async def _fail(self, reporter: StatusReporter, error: JobError) -> None:
+        # A job's error is stored and served by the API: an exception that quoted a
+        # connection string or a token must not carry it there.
+        error = error.model_copy(update={"message": redact(error.message)})
         try:
             await reporter.send(JobStatus.FAILED, error=error)
         except DependencyUnavailable:
