@@ -281,6 +281,16 @@ async def test_grants_have_graph_ids_and_only_scope_changes(http: httpx.AsyncCli
     grant = created.json()
     assert not is_guid(grant["id"])
     assert len(grant["id"]) == 64  # three GUIDs, base64url
+    # base64url ids are case-sensitive: a filter finds the grant by its exact id only
+    for path in ("/v1.0/oauth2PermissionGrants", "/v1.0/oauth2PermissionGrants/delta"):
+        found = await http.get(path, params={"$filter": f"id eq '{grant['id']}'"})
+        assert [g["id"] for g in found.json()["value"]] == [grant["id"]], path
+    counted = await http.get(
+        "/v1.0/oauth2PermissionGrants/$count",
+        params={"$filter": f"id eq '{grant['id']}'"},
+        headers={"ConsistencyLevel": "eventual"},
+    )
+    assert counted.text == "1"
     assert (
         await http.patch(
             f"/v1.0/oauth2PermissionGrants/{grant['id']}", json={"scope": "User.Read.All"}

@@ -57,7 +57,8 @@ MAX_FILTER_IDS = 50
 
 def filtered_ids(ids: list[str], *, guids: bool) -> list[str]:
     """The ids of a delta query's ``$filter``, as Graph takes them: at most
-    ``MAX_FILTER_IDS``, each a GUID where the resource's ids are (compared lowercase)."""
+    ``MAX_FILTER_IDS``, each a GUID where the resource's ids are (compared lowercase);
+    other ids (grants' base64url) are case-sensitive."""
     if len(ids) > MAX_FILTER_IDS:
         raise errors.unsupported_query(
             f"The number of ids in the filter exceeds the maximum of {MAX_FILTER_IDS}."
@@ -65,7 +66,7 @@ def filtered_ids(ids: list[str], *, guids: bool) -> list[str]:
     for value in ids:
         if guids and not is_guid(value):
             raise errors.invalid_object_id(value)
-    return [i.lower() for i in ids]
+    return [i.lower() if guids else i for i in ids]
 
 
 class Round:

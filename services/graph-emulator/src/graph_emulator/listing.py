@@ -101,7 +101,8 @@ def page(
     candidates: Iterator[str]
     ids = id_values(node) if node is not None else None
     if ids is not None:
-        wanted = sorted({i.lower() for i in ids})
+        # GUIDs compare without case; other ids (grants' base64url) are case-sensitive.
+        wanted = sorted({i.lower() if is_guid(i) else i for i in ids})
         candidates = iter([i for i in wanted if last is None or i > last])
         node = None
     elif isinstance(order, SortedIds):
