@@ -65,6 +65,33 @@ async def test_select_and_never_set_properties(http: httpx.AsyncClient) -> None:
     assert items == [{"displayName": "Sparse", "id": items[0]["id"]}]
 
 
+async def test_select_restricts_the_changes_a_round_reports(http: httpx.AsyncClient) -> None:
+    """delta-query-overview.md: with $select, an object whose change touched none of the
+    selected properties (nor a selected relationship) does not appear in the round."""
+    user, boss = await new_user(http, "Tracked"), await new_user(http, "Boss")
+    group = await new_group(http, "Quiet")
+    _, users_link, _ = await drain(http, "/v1.0/users/delta?$select=displayName,manager")
+    _, groups_link, _ = await drain(http, "/v1.0/groups/delta?$select=displayName")
+
+    await http.patch(f"/v1.0/users/{user['id']}", json={"jobTitle": "Not selected"})
+    ref = {"@odata.id": f"{BASE}/directoryObjects/{user['id']}"}
+    await http.post(f"/v1.0/groups/{group['id']}/members/$ref", json=ref)
+    quiet, users_link, _ = await drain(http, users_link)
+    assert quiet == []
+    assert (await drain(http, groups_link))[0] == []
+
+    await http.put(
+        f"/v1.0/users/{user['id']}/manager/$ref",
+        json={"@odata.id": f"{BASE}/users/{boss['id']}"},
+    )
+    await http.patch(f"/v1.0/users/{boss['id']}", json={"displayName": "Big Boss"})
+    changes, _, _ = await drain(http, users_link)
+    by_id = {c["id"]: c for c in changes}
+    assert set(by_id) == {user["id"], boss["id"]}
+    assert by_id[user["id"]]["manager@delta"][0]["id"] == boss["id"]
+    assert by_id[boss["id"]]["displayName"] == "Big Boss"
+
+
 async def test_deltatoken_latest_and_invalid_tokens(http: httpx.AsyncClient) -> None:
     await new_user(http, "Before")
     latest = (await http.get("/v1.0/users/delta?$deltatoken=latest")).json()

@@ -286,6 +286,10 @@ def _changes_page(
     log = tenant.changes[kind]
     ids = state.ids
     changed = [(seq, i) for seq, i in log.since(after, upto) if ids is None or i in ids]
+    if state.select is not None:
+        names = set(state.select)
+        links = set(_links_tracked(kind, state.select))
+        changed = [c for c in changed if log.tracked_change(c[1], since, upto, names, links)]
     window = changed[:size]
     values: list[dict[str, Any]] = []
     col = tenant.collections[kind]

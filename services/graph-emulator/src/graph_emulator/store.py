@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import bisect
 import secrets
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Set
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -106,14 +106,42 @@ class ChangeLog:
     #: Permanently deleted ids: delta reports them with ``@removed: deleted``.
     purged: set[str] = field(default_factory=set)
     links: dict[str, list[LinkEvent]] = field(default_factory=dict)
+    #: Per object, the sequence of the last change of each property a PATCH changed...
+    properties: dict[str, dict[str, int]] = field(default_factory=dict)
+    #: ...and of the last change of the whole object (created, deleted, restored).
+    whole: dict[str, int] = field(default_factory=dict)
 
-    def record(self, seq: int, object_id: str) -> None:
+    def record(self, seq: int, object_id: str, names: Iterable[str] | None = None) -> None:
+        """A change of ``object_id``: of the properties ``names``, or of the whole object
+        when ``names`` is None (a link change records its event in ``links`` and no names)."""
         self.entries.append((seq, object_id))
         self.last[object_id] = seq
+        if names is None:
+            self.whole[object_id] = seq
+        else:
+            changed = self.properties.setdefault(object_id, {})
+            for name in names:
+                changed[name] = seq
         # Old entries of objects changed again are skipped on read; compact them away
         # once they dominate so the log stays proportional to the tenant.
         if len(self.entries) > 1024 and len(self.entries) > 2 * len(self.last):
             self.entries = [(s, i) for s, i in self.entries if self.last.get(i) == s]
+
+    def tracked_change(
+        self, object_id: str, since: int, upto: int, names: Set[str], links: Set[str]
+    ) -> bool:
+        """Whether ``object_id`` changed in (since, upto] in a way a delta query that
+        selected ``names`` and tracks ``links`` reports: Graph's ``$select`` on delta also
+        restricts the properties whose changes bring an object into a round."""
+        if since < self.whole.get(object_id, 0) <= upto:
+            return True
+        changed = self.properties.get(object_id, {})
+        if any(since < changed.get(name, 0) <= upto for name in names):
+            return True
+        return any(
+            event.link in links and since < event.seq <= upto
+            for event in self.links.get(object_id, ())
+        )
 
     def since(self, after_seq: int, upto_seq: int) -> list[tuple[int, str]]:
         """(sequence, id) of the objects whose last change falls in the range, in order.
@@ -183,11 +211,18 @@ class Tenant:
         self.seq += 1
         return self.seq
 
-    def touch(self, kind: str, object_id: str, *, created: bool = False) -> None:
+    def touch(
+        self,
+        kind: str,
+        object_id: str,
+        *,
+        created: bool = False,
+        names: Iterable[str] | None = None,
+    ) -> None:
         log = self.changes.get(kind)
         seq = self.next_seq()
         if log is not None:
-            log.record(seq, object_id)
+            log.record(seq, object_id, names)
             if created:
                 log.created[object_id] = seq
                 log.purged.discard(object_id)
@@ -203,8 +238,9 @@ class Tenant:
 
     def update(self, kind: str, object_id: str, values: Body) -> Body:
         body = self.collections[kind].items[object_id]
+        changed = [name for name, value in values.items() if body.get(name) != value]
         body.update(values)
-        self.touch(kind, object_id)
+        self.touch(kind, object_id, names=changed)
         return body
 
     def soft_delete(self, kind: str, object_id: str, deleted_at: str) -> Body:
@@ -301,7 +337,7 @@ class Tenant:
             log.links.setdefault(source, []).append(
                 LinkEvent(seq, link, target, added, target_kind)
             )
-            log.record(seq, source)
+            log.record(seq, source, names=())
 
     def _hidden_changed(self, object_id: str, *, restored: bool = False) -> None:
         """A soft delete or restore shows as removed or added links on every object that
