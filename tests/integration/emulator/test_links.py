@@ -36,6 +36,12 @@ async def test_member_refs_add_list_and_remove_both_ways(http: httpx.AsyncClient
         params={"@id": f"https://graph.microsoft.com/v1.0/directoryObjects/{bob['id']}"},
     )
     assert by_query.status_code == 204
+    await http.post(f"/v1.0/groups/{group['id']}/members/$ref", json=ref(alice["id"]))
+    by_odata_query = await http.delete(
+        f"/v1.0/groups/{group['id']}/members/$ref",
+        params={"$id": f"https://graph.microsoft.com/v1.0/directoryObjects/{alice['id']}"},
+    )
+    assert by_odata_query.status_code == 204
     assert (await http.get(f"/v1.0/groups/{group['id']}/members")).json()["value"] == []
     gone = await http.delete(f"/v1.0/groups/{group['id']}/members/{bob['id']}/$ref")
     assert gone.status_code == 404

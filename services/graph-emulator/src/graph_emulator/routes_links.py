@@ -221,7 +221,8 @@ def _remove_by_id(kind: str, link: str) -> Handler:
 
 def _remove_by_query(kind: str, link: str) -> Handler:
     def handler(ctx: Ctx) -> Response:
-        url = ctx.request.param("@id")
+        # The SDKs send ``@id``; OData's own spelling, ``$id``, is accepted as well.
+        url = ctx.request.param("@id") or ctx.request.param("$id")
         if not url:
             raise errors.bad_request("The '@id' query parameter is required to delete a reference.")
         _, target = objects.reference_target(ctx, url)
