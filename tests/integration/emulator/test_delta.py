@@ -92,6 +92,20 @@ async def test_select_restricts_the_changes_a_round_reports(http: httpx.AsyncCli
     assert by_id[boss["id"]]["displayName"] == "Big Boss"
 
 
+async def test_a_delta_link_older_than_its_lifetime_is_refused(http: httpx.AsyncClient) -> None:
+    await new_user(http, "Early")
+    _, delta_link, _ = await drain(http, "/v1.0/users/delta")
+    assert (await http.get(delta_link)).status_code == 200
+    await http.put("/_emulator/config", json={"deltaTokenLifetimeSeconds": 0})
+    try:
+        expired = await http.get(delta_link)
+    finally:
+        await http.put("/_emulator/config", json={"deltaTokenLifetimeSeconds": 7 * 24 * 3600})
+    assert expired.status_code == 400
+    assert expired.json()["error"]["code"] == "syncStateNotFound"
+    assert (await http.get(delta_link)).status_code == 200
+
+
 async def test_deltatoken_latest_and_invalid_tokens(http: httpx.AsyncClient) -> None:
     await new_user(http, "Before")
     latest = (await http.get("/v1.0/users/delta?$deltatoken=latest")).json()

@@ -27,6 +27,8 @@ class Config:
     require_token: bool = False
     #: Objects per delta page (Graph pages user and group delta by about 200).
     delta_page_size: int = 200
+    #: How long a deltaLink stays usable: seven days for directory objects on Graph.
+    delta_token_lifetime_seconds: float = 7 * 24 * 3600.0
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -39,6 +41,7 @@ class Config:
             },
             "requireToken": self.require_token,
             "deltaPageSize": self.delta_page_size,
+            "deltaTokenLifetimeSeconds": self.delta_token_lifetime_seconds,
         }
 
     def update(self, data: Any) -> None:
@@ -50,6 +53,10 @@ class Config:
             self.require_token = _bool(data["requireToken"], "requireToken")
         if "deltaPageSize" in data:
             self.delta_page_size = max(1, int(_number(data["deltaPageSize"], "deltaPageSize")))
+        if "deltaTokenLifetimeSeconds" in data:
+            self.delta_token_lifetime_seconds = max(
+                0.0, _number(data["deltaTokenLifetimeSeconds"], "deltaTokenLifetimeSeconds")
+            )
         throttling = data.get("throttling")
         if throttling is not None:
             if not isinstance(throttling, dict):

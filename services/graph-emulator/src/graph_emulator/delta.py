@@ -19,6 +19,7 @@ Behaviour from delta-query-overview.md, user-delta.md and group-delta.md:
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from graph_emulator import errors, paging
@@ -220,13 +221,16 @@ def _handler(kind: str) -> Handler:
         elif query.deltatoken is not None:
             if query.deltatoken == "latest":
                 data = _start(ctx, kind, resource)
-                data.update({"m": "c", "a": ctx.tenant.seq})
+                data.update({"m": "c", "a": ctx.tenant.seq, "t": time.time()})
                 token = paging.encode(data)
                 return delta_response(
                     ctx, collection, Round(data), [], next_token=None, delta_token=token
                 )
             state = decode_round(ctx, kind, query.deltatoken)
             if state.data.get("m") != "c":
+                raise errors.sync_state_not_found()
+            issued = float(state.data.get("t", 0.0))
+            if time.time() - issued > ctx.config.delta_token_lifetime_seconds:
                 raise errors.sync_state_not_found()
             # A deltaLink starts a round of changes since the sequence it recorded.
             state.data.update({"u": ctx.tenant.seq, "p": None})
@@ -268,7 +272,7 @@ def _initial_page(
         token = paging.encode({**state.data, "l": last_id})
         return delta_response(ctx, collection, state, values, next_token=token, delta_token=None)
     done = {k: v for k, v in state.data.items() if k not in ("l", "u")}
-    done.update({"m": "c", "a": state.data["u"]})
+    done.update({"m": "c", "a": state.data["u"], "t": time.time()})
     return delta_response(
         ctx, collection, state, values, next_token=None, delta_token=paging.encode(done)
     )
@@ -305,7 +309,7 @@ def _changes_page(
         token = paging.encode({**state.data, "p": window[-1][0]})
         return delta_response(ctx, collection, state, values, next_token=token, delta_token=None)
     done = {k: v for k, v in state.data.items() if k not in ("p", "u")}
-    done["a"] = upto
+    done.update({"a": upto, "t": time.time()})
     return delta_response(
         ctx, collection, state, values, next_token=None, delta_token=paging.encode(done)
     )
