@@ -12,7 +12,7 @@ from rewind_api.state import AppState
 from rewind_common.jobs.model import JobStatus
 from rewind_common.storage.tokens import Role
 from tests.integration.api.conftest import asgi_client, make_settings, running_app
-from tests.integration.api.support import TENANT, bearer
+from tests.integration.api.support import OTHER_TENANT, TENANT, bearer
 
 
 async def test_health_readiness_and_metrics_need_no_token(client: httpx.AsyncClient) -> None:
@@ -142,3 +142,18 @@ async def test_unexpected_errors_are_500_without_internals(
     assert response.json()["error"]["code"] == "internalError"
     assert "hunter2" not in response.text
     assert "RuntimeError" not in response.text
+
+
+async def test_metrics_publish_each_tenants_snapshot_interval(
+    mongo_url: str, mongo_database_name: str, redis_db_url: str
+) -> None:
+    """The snapshot-overdue alert compares the last success with twice this figure."""
+    settings = make_settings(mongo_url, mongo_database_name, redis_db_url)
+    daily = settings.tenants[1].model_copy(update={"snapshot_interval_minutes": 1440})
+    settings = settings.model_copy(
+        update={"tenants": (settings.tenants[0], daily), "snapshot_interval_minutes": 30}
+    )
+    async with running_app(settings) as app, asgi_client(app) as client:
+        text = (await client.get("/metrics")).text
+    assert f'rewind_snapshot_interval_seconds{{tenant="{TENANT}"}} 1800.0' in text
+    assert f'rewind_snapshot_interval_seconds{{tenant="{OTHER_TENANT}"}} 86400.0' in text

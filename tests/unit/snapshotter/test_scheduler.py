@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from rewind_common.settings import Settings, TenantConnection
-from rewind_snapshotter.scheduler import is_due, snapshot_interval
+from rewind_snapshotter.scheduler import is_due
 
 NOW = datetime(2026, 1, 1, 12, tzinfo=UTC)
 TENANT = "8b5b1d58-7f0e-4a9b-9a3c-2d4f6e8a1c01"
@@ -23,6 +23,6 @@ def test_a_tenant_may_override_the_interval() -> None:
     plain = TenantConnection(tenant_id=TENANT, credential="none")
     daily = TenantConnection(tenant_id=TENANT, credential="none", snapshot_interval_minutes=1440)
     off = TenantConnection(tenant_id=TENANT, credential="none", snapshot_interval_minutes=0)
-    assert snapshot_interval(settings, plain) == 60
-    assert snapshot_interval(settings, daily) == 1440
-    assert snapshot_interval(settings, off) == 0
+    assert settings.snapshot_interval_minutes_of(plain) == 60
+    assert settings.snapshot_interval_minutes_of(daily) == 1440
+    assert settings.snapshot_interval_minutes_of(off) == 0

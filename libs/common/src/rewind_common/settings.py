@@ -182,6 +182,13 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_format: str = Field(default="json", pattern="^(json|text)$")
 
+    def snapshot_interval_minutes_of(self, tenant: TenantConnection) -> int:
+        """How often ``tenant`` is snapshotted: its own interval, else the global one
+        (0: not scheduled)."""
+        if tenant.snapshot_interval_minutes is not None:
+            return tenant.snapshot_interval_minutes
+        return self.snapshot_interval_minutes
+
     @model_validator(mode="after")
     def _load_tenants_file(self) -> Settings:
         if self.tenants_file is None:

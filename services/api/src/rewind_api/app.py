@@ -10,7 +10,7 @@ from fastapi import FastAPI
 
 from rewind_api.errors import install_error_handlers
 from rewind_api.limits import BodyLimitMiddleware
-from rewind_api.metrics import MetricsMiddleware
+from rewind_api.metrics import MetricsMiddleware, publish_schedules
 from rewind_api.openapi import document_router, install_openapi
 from rewind_api.routes import API_ROUTERS, OPEN_ROUTERS
 from rewind_api.state import open_state
@@ -34,6 +34,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with open_state(settings) as state:
             app.state.rewind = state
+            publish_schedules(settings)
             yield
 
     public_docs = settings.api_public_docs

@@ -13,6 +13,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Counter, Gauge, His
 from prometheus_client import generate_latest as _generate_latest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from rewind_common.settings import Settings
+
 REQUESTS = Counter(
     "rewind_api_requests",
     "HTTP requests answered by the API, by method, route template and status code.",
@@ -34,7 +36,21 @@ JOBS_CREATED = Counter(
     ["kind"],
 )
 
+SNAPSHOT_INTERVAL = Gauge(
+    "rewind_snapshot_interval_seconds",
+    "Configured time between scheduled snapshots, by tenant (0: not scheduled). The "
+    "snapshot-overdue alert compares the last success against twice this.",
+    ["tenant"],
+)
+
 UNMATCHED_ROUTE = "unmatched"
+
+
+def publish_schedules(settings: Settings) -> None:
+    """Each configured tenant's snapshot interval, for alerting on overdue snapshots."""
+    for tenant in settings.tenants:
+        interval = settings.snapshot_interval_minutes_of(tenant) * 60
+        SNAPSHOT_INTERVAL.labels(tenant=tenant.tenant_id).set(interval)
 
 
 def render_latest() -> tuple[bytes, str]:

@@ -47,12 +47,6 @@ _LOCK_SECONDS = 50
 _RUNNING = (JobStatus.QUEUED, JobStatus.LOADING_DATA, JobStatus.IN_PROGRESS)
 
 
-def snapshot_interval(settings: Settings, tenant: TenantConnection) -> int:
-    if tenant.snapshot_interval_minutes is not None:
-        return tenant.snapshot_interval_minutes
-    return settings.snapshot_interval_minutes
-
-
 def is_due(last: datetime | None, interval_minutes: int, now: datetime) -> bool:
     if interval_minutes <= 0:
         return False
@@ -106,7 +100,7 @@ class Scheduler:
         times = [t for t in (latest.created_at if latest else None,) if t is not None]
         times += [job.created_at for job in jobs]
         last = max(times) if times else None
-        if not is_due(last, snapshot_interval(self._settings, tenant), now):
+        if not is_due(last, self._settings.snapshot_interval_minutes_of(tenant), now):
             return None
         snapshot_id = new_id()
         job = Job(
