@@ -14,10 +14,12 @@ a resumed step needs is in the recovery's stored actions.
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Mapping
 from typing import Any
 
+from rewind_common.domain.scope import Scope
 from rewind_common.errors import JobCanceled
 from rewind_common.graph.client import GraphClient
 from rewind_common.ids import new_id
@@ -220,6 +222,8 @@ class RecoveryHandler:
         verification = await verify(
             documents,
             source.chain,
+            # the scope as planned, already widened and checked: no limit on its ids here
+            scope=Scope.from_dict(record.get("scope"), max_ids=sys.maxsize),
             snapshots=SnapshotReader(self._store),
             reader=reader,
             id_map=id_map,

@@ -1,9 +1,11 @@
 """After applying: is the tenant back to the backup over what the recovery covered?
 
-Each object the plan had an action for is read again and compared with the backup by
-the same diff the difference reports use. A re-created object is compared under its old
-id, and ids of re-created objects in live bodies and links are mapped back to the old
-ones, so remapped references are not differences. What remains must be what the
+Every object in the recovery's scope, and every object the plan had an action for, is
+read again and compared with the backup by the same diff the difference reports use: a
+whole type in scope is read whole (an object created since the backup and still there is
+a difference), named objects by id. A re-created object is compared under its old id,
+and ids of re-created objects in live bodies and links are mapped back to the old ones,
+so remapped references are not differences. What remains must be what the
 recovery reported it could not do: an action that failed or was skipped, a property the
 diff calls not recoverable (synced, secret, create-only) or Graph does not let an update
 write. Anything else is an unexpected difference and makes the recovery end with
@@ -21,6 +23,7 @@ from rewind_common.domain.lineage import backup_ids, in_current_ids
 from rewind_common.domain.records import ObjectState
 from rewind_common.domain.references import rewrite_links, rewrite_references
 from rewind_common.domain.remap import IdMap
+from rewind_common.domain.scope import Scope
 from rewind_common.domain.shapes import aligned
 from rewind_common.registry import get_type
 from rewind_common.storage.manifest import Segment
@@ -49,6 +52,8 @@ def residual(change: Change, reported: bool) -> tuple[list[str], list[str]]:
     parts it said it could not (expected)."""
     if reported:
         return [], [*change.paths, *change.links]
+    if not change.recoverable:
+        return [], [f"({change.change.value})", *change.paths, *change.links]
     if change.action.value not in ("update", "links"):
         return [f"({change.change.value})"], []
     object_type = get_type(change.type)
@@ -66,51 +71,129 @@ async def verify(
     actions: Sequence[Mapping[str, Any]],
     chain: list[Segment],
     *,
+    scope: Scope,
     snapshots: SnapshotReader,
     reader: TenantReader,
     id_map: IdMap,
     lineage: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
-    """The verification stored with the recovery (and shown as ``verification``)."""
+    """The verification stored with the recovery (and shown as ``verification``).
+
+    ``scope`` is the recovery's (widened) scope."""
     inverse = {new: old for old, new in id_map.entries.items()}
+    lineage = lineage or {}
     reported: set[tuple[str, str]] = set()
-    keys: dict[str, set[str]] = {}
+    named: dict[str, set[str]] = {}
     parents: dict[str, str] = {}
     for document in actions:
         key = (str(document["type"]), str(document["objectId"]))
-        keys.setdefault(key[0], set()).add(key[1])
+        named.setdefault(key[0], set()).add(key[1])
         if document.get("outcome") in ("failed", "skipped"):
             reported.add(key)
         before = document.get("before") or document.get("after") or {}
         if isinstance(before, Mapping) and isinstance(before.get("resourceId"), str):
             parents[id_map.get(key[1]) or key[1]] = str(before["resourceId"])
-    differences: list[dict[str, Any]] = []
-    unexpected_count = expected_count = checked = 0
-    for type_name in sorted(keys):
-        ids = sorted(keys[type_name])
-        stored = await snapshots.get(chain, type_name, backup_ids(ids, lineage or {}))
-        backup = {s.object_id: s for s in in_current_ids(stored.values(), lineage or {})}
-        live_ids = [id_map.get(i) or i for i in ids]
-        live = await reader.get(type_name, live_ids, parents=parents)
-        for old_id, new_id in zip(ids, live_ids, strict=True):
-            checked += 1
-            found = live.get(new_id)
-            current = renamed(found, old_id, inverse) if found is not None else None
-            change = diff_object(*aligned(backup.get(old_id), current))
-            if change is None:
-                continue
-            unexpected, expected = residual(change, (type_name, old_id) in reported)
-            unexpected_count += bool(unexpected)
-            expected_count += bool(expected) and not unexpected
-            if len(differences) < MAX_LISTED:
-                differences.append(_entry(change, new_id, unexpected, expected))
-    return {
-        "checked": checked,
-        "clean": unexpected_count == 0,
-        "unexpected": unexpected_count,
-        "expected": expected_count,
-        "differences": differences,
-    }
+    whole: set[str] = set()
+    for type_name in scope.object_types():
+        ids = scope.ids(type_name)
+        if ids is None:
+            whole.add(type_name)
+        else:
+            # a re-created object is compared under its old id, which the scope also names
+            named.setdefault(type_name, set()).update(i for i in ids if i not in inverse)
+    tally = _Tally()
+    for type_name in sorted(whole | set(named)):
+        if type_name in whole:
+            pairs = await _whole_type(type_name, chain, snapshots, reader, id_map, inverse, lineage)
+        else:
+            pairs = await _named(
+                type_name, sorted(named[type_name]), chain, snapshots, reader, id_map, inverse,
+                lineage, parents,
+            )  # fmt: skip
+        for old_id, new_id, backup, current in pairs:
+            tally.check(type_name, old_id, new_id, backup, current, reported)
+    return tally.result()
+
+
+Pair = tuple[str, str, ObjectState | None, ObjectState | None]
+
+
+async def _whole_type(
+    type_name: str,
+    chain: list[Segment],
+    snapshots: SnapshotReader,
+    reader: TenantReader,
+    id_map: IdMap,
+    inverse: Mapping[str, str],
+    lineage: Mapping[str, str],
+) -> list[Pair]:
+    stored = [state async for state in snapshots.states(chain, type_name)]
+    backup = {s.object_id: s for s in in_current_ids(stored, lineage)}
+    live: dict[str, ObjectState] = {}
+    async for state in reader.states(type_name):
+        old_id = inverse.get(state.object_id, state.object_id)
+        live[old_id] = renamed(state, old_id, inverse)
+    return [
+        (old_id, id_map.get(old_id) or old_id, backup.get(old_id), live.get(old_id))
+        for old_id in sorted(backup.keys() | live.keys())
+    ]
+
+
+async def _named(
+    type_name: str,
+    ids: list[str],
+    chain: list[Segment],
+    snapshots: SnapshotReader,
+    reader: TenantReader,
+    id_map: IdMap,
+    inverse: Mapping[str, str],
+    lineage: Mapping[str, str],
+    parents: Mapping[str, str],
+) -> list[Pair]:
+    stored = await snapshots.get(chain, type_name, backup_ids(ids, lineage))
+    backup = {s.object_id: s for s in in_current_ids(stored.values(), lineage)}
+    live_ids = [id_map.get(i) or i for i in ids]
+    live = await reader.get(type_name, live_ids, parents=parents)
+    pairs: list[Pair] = []
+    for old_id, new_id in zip(ids, live_ids, strict=True):
+        found = live.get(new_id)
+        current = renamed(found, old_id, inverse) if found is not None else None
+        pairs.append((old_id, new_id, backup.get(old_id), current))
+    return pairs
+
+
+class _Tally:
+    def __init__(self) -> None:
+        self.checked = self.unexpected = self.expected = 0
+        self.differences: list[dict[str, Any]] = []
+
+    def check(
+        self,
+        type_name: str,
+        old_id: str,
+        new_id: str,
+        backup: ObjectState | None,
+        current: ObjectState | None,
+        reported: set[tuple[str, str]],
+    ) -> None:
+        self.checked += 1
+        change = diff_object(*aligned(backup, current))
+        if change is None:
+            return
+        unexpected, expected = residual(change, (type_name, old_id) in reported)
+        self.unexpected += bool(unexpected)
+        self.expected += bool(expected) and not unexpected
+        if len(self.differences) < MAX_LISTED:
+            self.differences.append(_entry(change, new_id, unexpected, expected))
+
+    def result(self) -> dict[str, Any]:
+        return {
+            "checked": self.checked,
+            "clean": self.unexpected == 0,
+            "unexpected": self.unexpected,
+            "expected": self.expected,
+            "differences": self.differences,
+        }
 
 
 def _entry(
