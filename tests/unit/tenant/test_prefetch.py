@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from rewind_common.aio import stop_task
 from rewind_common.tenant.prefetch import interleaved, prefetched
 
 
@@ -90,3 +91,58 @@ async def test_a_failing_stream_fails_the_read_and_stops_the_others() -> None:
         async for _ in interleaved({"endless": endless(), "failing": failing()}, 2):
             pass
     assert stopped == ["endless"]
+
+
+async def test_a_consumer_leaving_is_not_held_by_a_stream_that_absorbs_one_cancel() -> None:
+    """A page read that swallows the cancel (a request abandoned mid-flight) lets the
+    stream hand one more page to a queue nobody reads any more: leaving must not hang."""
+
+    async def stubborn() -> AsyncIterator[int]:
+        absorbed = False
+        page = 0
+        while True:
+            try:
+                await asyncio.sleep(0.01)
+            except asyncio.CancelledError:
+                if absorbed:
+                    raise
+                absorbed = True
+            yield page
+            page += 1
+
+    async def read_one() -> int:
+        async with contextlib.aclosing(interleaved({"users": stubborn()}, 1)) as ahead:
+            async for _, page in ahead:
+                return page  # while the stream waits for its next page
+        raise AssertionError("no page")
+
+    assert await asyncio.wait_for(read_one(), timeout=5) == 0
+
+
+async def test_stopping_a_task_keeps_the_callers_own_cancellation() -> None:
+    release = asyncio.Event()
+
+    async def absorbs_its_cancel() -> None:
+        try:
+            await asyncio.sleep(10)
+        except asyncio.CancelledError:
+            await release.wait()
+
+    helper = asyncio.create_task(absorbs_its_cancel())
+    went_on = False
+
+    async def caller() -> None:
+        nonlocal went_on
+        await asyncio.sleep(0)
+        await stop_task(helper)
+        went_on = True
+
+    outer = asyncio.create_task(caller())
+    await asyncio.sleep(0.01)  # the caller waits for the helper to end
+    outer.cancel()
+    await asyncio.sleep(0.01)
+    release.set()
+    with pytest.raises(asyncio.CancelledError):
+        await outer
+    assert helper.done()
+    assert not went_on

@@ -14,10 +14,10 @@ Every stream starts after a given id, which is how a comparison resumes.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 from dataclasses import dataclass
 
+from rewind_common.aio import stop_task
 from rewind_common.storage.manifest import ManifestEntry, Segment
 from rewind_common.storage.report_staging import (
     Fingerprint,
@@ -125,9 +125,7 @@ async def staged_pairs(
             yield item.object_id, item, None
     finally:
         for read in in_flight:
-            read.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await read
+            await stop_task(read)
 
 
 async def _each(items: list[Item]) -> AsyncIterator[Item]:

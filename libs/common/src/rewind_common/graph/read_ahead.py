@@ -15,7 +15,6 @@ ended), told by ``ReportSentMiddleware`` through httpcore's ``trace`` extension.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import re
 from collections.abc import Coroutine, Mapping
 from contextvars import ContextVar
@@ -24,6 +23,8 @@ from typing import Any, TypeVar
 import httpx
 import orjson
 from kiota_http.middleware.middleware import BaseMiddleware
+
+from rewind_common.aio import stop_task
 
 T = TypeVar("T")
 
@@ -64,9 +65,7 @@ async def send_ahead(request: Coroutine[Any, Any, T]) -> asyncio.Task[T]:
 
 async def abandon(task: asyncio.Task[Any]) -> None:
     """Cancel a request sent ahead that will not be used, and wait for it to end."""
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError, Exception):
-        await task
+    await stop_task(task)
 
 
 class ReportSentMiddleware(BaseMiddleware):

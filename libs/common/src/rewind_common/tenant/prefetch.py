@@ -53,14 +53,25 @@ async def interleaved(
                 raise item.error
             yield item  # type: ignore[misc]
     finally:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await _stop_pumps(tasks, queue)
         for stream in streams.values():
             close = getattr(stream, "aclose", None)
             if close is not None:
                 with contextlib.suppress(Exception):
                     await close()
+
+
+async def _stop_pumps(tasks: list[asyncio.Task[None]], queue: asyncio.Queue[object]) -> None:
+    """Stop the pumps of a consumer that has left. Their items are dropped meanwhile, so
+    a pump that ran on after its cancellation (a stream that held it back) cannot wait
+    forever on the full queue; it is canceled again until it ends."""
+    pending = {task for task in tasks if not task.done()}
+    while pending:
+        for task in pending:
+            task.cancel()
+        while not queue.empty():
+            queue.get_nowait()
+        _, pending = await asyncio.wait(pending, timeout=0.05)
 
 
 class _Failure:

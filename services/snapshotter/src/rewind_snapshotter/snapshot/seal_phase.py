@@ -15,10 +15,10 @@ the rows just written: the pass does not read them back.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from collections.abc import Awaitable, Callable
 
+from rewind_common.aio import stop_task
 from rewind_common.jobs.runner import StepContext
 from rewind_common.registry import ALL_TYPES
 from rewind_common.storage.manifest import Segment
@@ -116,9 +116,7 @@ class SealPhase:
                 await self._maybe_save()
         finally:
             if following is not None and not following.done():
-                following.cancel()
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await following
+                await stop_task(following)
         progress.sealed = True
         await self._maybe_save()
         return True
