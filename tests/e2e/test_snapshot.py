@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -106,3 +107,34 @@ async def _contents(stack: Stack, snapshot_id: str) -> dict[str, dict[str, Any]]
         return contents
     finally:
         await mongo.close()
+
+
+def test_a_running_snapshot_canceled_through_the_api_ends_canceled_within_seconds(
+    stack: Stack,
+) -> None:
+    clients = Clients(stack)
+    emulator, api, tenant = clients.emulator, clients.api, clients.tenant_path
+    emulator.post("/_emulator/generate", json=TENANT_SIZE).raise_for_status()
+    # small, slow pages: the snapshot is still reading when it is canceled
+    emulator.put("/_emulator/config", json={"latencyMs": 40, "deltaPageSize": 10})
+    for wait_for_progress in (False, True, True):
+        job_id = api.post(f"{tenant}/snapshots", json={"mode": "full"}).json()["id"]
+        deadline = time.monotonic() + 60
+        while True:
+            job = clients.job(job_id)
+            started = job["status"] == "Loading data"
+            if started and (not wait_for_progress or job["progress"]["done"] > 0):
+                break
+            assert job["status"] in ("Queued", "Loading data"), job
+            assert time.monotonic() < deadline, job
+            time.sleep(0.02)
+        canceled_at = time.monotonic()
+        assert api.post(f"{tenant}/jobs/{job_id}/cancel").status_code == 202
+
+        job = clients.wait(job_id, timeout=60)
+
+        assert job["status"] == "Canceled", job
+        assert time.monotonic() - canceled_at < 30
+        listed = api.get(f"{tenant}/snapshots").json()["items"]
+        assert job.get("snapshotId") not in {s["id"] for s in listed}
+    emulator.put("/_emulator/config", json={"latencyMs": 0, "deltaPageSize": 200})

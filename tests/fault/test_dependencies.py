@@ -102,8 +102,10 @@ def test_graph_storms_and_timeouts_are_absorbed(stack: Stack) -> None:
         for fault in storms:
             clients.emulator.post("/_emulator/faults", json=fault).raise_for_status()
 
+    refused_before = _refused(clients)
     snapshot = snapshot_through(clients, read_storm)
     clients.emulator.delete("/_emulator/faults")
+    assert _refused(clients) > refused_before, "the read storm must have reached the snapshot"
 
     # refused writes count as write attempts; a refused $batch is an envelope, not a write
     write_storms = {"/v1.0/users/": 12}
@@ -134,6 +136,13 @@ def test_graph_storms_and_timeouts_are_absorbed(stack: Stack) -> None:
         write_storm,
         refused=lambda: refused_by_faults(clients, write_storms),
     )
+    assert refused_by_faults(clients, write_storms) > 0, "the write storm must have landed"
+
+
+def _refused(clients: Clients) -> int:
+    """Requests the emulator answered 429 or 503 so far."""
+    by_status = clients.stats()["byStatus"]
+    return int(by_status.get("429", 0)) + int(by_status.get("503", 0))
 
 
 def test_statuses_wait_while_the_recorder_is_down(stack: Stack) -> None:
@@ -153,6 +162,9 @@ def test_statuses_wait_while_the_recorder_is_down(stack: Stack) -> None:
     assert (
         clients.api.get(f"{clients.tenant_path}/snapshots/{job['snapshotId']}").status_code == 200
     )
+    verify = clients.api.post(f"{clients.tenant_path}/snapshots/{job['snapshotId']}/verify")
+    verified = clients.wait(verify.json()["id"])
+    assert verified["status"] == "Completed", verified
 
 
 def test_a_killed_differ_resumes_and_reports_exactly_once(stack: Stack) -> None:
@@ -171,8 +183,10 @@ def test_a_killed_differ_resumes_and_reports_exactly_once(stack: Stack) -> None:
     while clients.job(report_id)["progress"]["done"] == 0:
         assert time.monotonic() < deadline, "the report never got under way"
         time.sleep(0.05)
+    running = clients.job(report_id)["status"]
     stack.processes["differ"].kill()
     stack.start_worker("differ")
+    assert running in ("Loading data", "In progress"), "killed before the report ended"
 
     job = clients.wait(report_id, timeout=240)
     clients.emulator.put("/_emulator/config", json={"latencyMs": 0}).raise_for_status()
