@@ -15,6 +15,7 @@ warnings.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from rewind_common.domain.changes import Change
@@ -101,65 +102,57 @@ async def verify(
         else:
             # a re-created object is compared under its old id, which the scope also names
             named.setdefault(type_name, set()).update(i for i in ids if i not in inverse)
+    sides = _Sides(chain, snapshots, reader, id_map, inverse, lineage)
     tally = _Tally()
     for type_name in sorted(whole | set(named)):
         if type_name in whole:
-            pairs = await _whole_type(type_name, chain, snapshots, reader, id_map, inverse, lineage)
+            pairs = await sides.whole_type(type_name)
         else:
-            pairs = await _named(
-                type_name, sorted(named[type_name]), chain, snapshots, reader, id_map, inverse,
-                lineage, parents,
-            )  # fmt: skip
+            pairs = await sides.named(type_name, sorted(named[type_name]), parents)
         for old_id, new_id, backup, current in pairs:
             tally.check(type_name, old_id, new_id, backup, current, reported)
     return tally.result()
 
 
+#: (backup id, live id, backup state, live state renamed to the backup's ids)
 Pair = tuple[str, str, ObjectState | None, ObjectState | None]
 
 
-async def _whole_type(
-    type_name: str,
-    chain: list[Segment],
-    snapshots: SnapshotReader,
-    reader: TenantReader,
-    id_map: IdMap,
-    inverse: Mapping[str, str],
-    lineage: Mapping[str, str],
-) -> list[Pair]:
-    stored = [state async for state in snapshots.states(chain, type_name)]
-    backup = {s.object_id: s for s in in_current_ids(stored, lineage)}
-    live: dict[str, ObjectState] = {}
-    async for state in reader.states(type_name):
-        old_id = inverse.get(state.object_id, state.object_id)
-        live[old_id] = renamed(state, old_id, inverse)
-    return [
-        (old_id, id_map.get(old_id) or old_id, backup.get(old_id), live.get(old_id))
-        for old_id in sorted(backup.keys() | live.keys())
-    ]
+@dataclass(frozen=True)
+class _Sides:
+    """Reads the backup and the live tenant for the comparison, live states named as the
+    backup names them."""
 
+    chain: list[Segment]
+    snapshots: SnapshotReader
+    reader: TenantReader
+    id_map: IdMap
+    inverse: Mapping[str, str]
+    lineage: Mapping[str, str]
 
-async def _named(
-    type_name: str,
-    ids: list[str],
-    chain: list[Segment],
-    snapshots: SnapshotReader,
-    reader: TenantReader,
-    id_map: IdMap,
-    inverse: Mapping[str, str],
-    lineage: Mapping[str, str],
-    parents: Mapping[str, str],
-) -> list[Pair]:
-    stored = await snapshots.get(chain, type_name, backup_ids(ids, lineage))
-    backup = {s.object_id: s for s in in_current_ids(stored.values(), lineage)}
-    live_ids = [id_map.get(i) or i for i in ids]
-    live = await reader.get(type_name, live_ids, parents=parents)
-    pairs: list[Pair] = []
-    for old_id, new_id in zip(ids, live_ids, strict=True):
-        found = live.get(new_id)
-        current = renamed(found, old_id, inverse) if found is not None else None
-        pairs.append((old_id, new_id, backup.get(old_id), current))
-    return pairs
+    async def whole_type(self, type_name: str) -> list[Pair]:
+        stored = [state async for state in self.snapshots.states(self.chain, type_name)]
+        backup = {s.object_id: s for s in in_current_ids(stored, self.lineage)}
+        live: dict[str, ObjectState] = {}
+        async for state in self.reader.states(type_name):
+            old_id = self.inverse.get(state.object_id, state.object_id)
+            live[old_id] = renamed(state, old_id, self.inverse)
+        return [
+            (old_id, self.id_map.get(old_id) or old_id, backup.get(old_id), live.get(old_id))
+            for old_id in sorted(backup.keys() | live.keys())
+        ]
+
+    async def named(self, type_name: str, ids: list[str], parents: Mapping[str, str]) -> list[Pair]:
+        stored = await self.snapshots.get(self.chain, type_name, backup_ids(ids, self.lineage))
+        backup = {s.object_id: s for s in in_current_ids(stored.values(), self.lineage)}
+        live_ids = [self.id_map.get(i) or i for i in ids]
+        live = await self.reader.get(type_name, live_ids, parents=parents)
+        pairs: list[Pair] = []
+        for old_id, new_id in zip(ids, live_ids, strict=True):
+            found = live.get(new_id)
+            current = renamed(found, old_id, self.inverse) if found is not None else None
+            pairs.append((old_id, new_id, backup.get(old_id), current))
+        return pairs
 
 
 class _Tally:
