@@ -464,3 +464,80 @@ async def test_soft_delete_restore_and_purge(graph: GraphServiceClient, kind: st
     with pytest.raises(ODataError) as gone:
         await deleted_items.by_directory_object_id(object_id).get()
     assert gone.value.response_status_code == 404
+
+
+@pytest.mark.parametrize("kind", ["applications", "servicePrincipals", "oauth2PermissionGrants"])
+async def test_delta_of_apps_service_principals_and_grants_then_a_change(
+    graph: GraphServiceClient, http: httpx.AsyncClient, kind: str
+) -> None:
+    await generate(http, users=12, groups=2, applications=6, servicePrincipals=6)
+    await http.put("/_emulator/config", json={"deltaPageSize": 2})
+    builder: Any = {
+        "applications": graph.applications,
+        "servicePrincipals": graph.service_principals,
+        "oauth2PermissionGrants": graph.oauth2_permission_grants,
+    }[kind]
+    response = await builder.delta.get()
+    seen = list(response.value or [])
+    while response.odata_next_link:
+        response = await builder.delta.with_url(response.odata_next_link).get()
+        seen += response.value or []
+    everything = (await http.get(f"/v1.0/{kind}", params={"$top": "999"})).json()["value"]
+    assert sorted(o.id for o in seen) == sorted(o["id"] for o in everything)
+    assert len(seen) > 2  # more than one page
+    delta_link = response.odata_delta_link
+    assert delta_link
+
+    changed = seen[0]
+    if kind == "applications":
+        await builder.by_application_id(changed.id).patch(Application(tags=["Changed"]))
+    elif kind == "servicePrincipals":
+        await builder.by_service_principal_id(changed.id).patch(ServicePrincipal(tags=["Changed"]))
+    else:
+        await builder.by_o_auth2_permission_grant_id(changed.id).patch(
+            OAuth2PermissionGrant(scope="User.Read")
+        )
+    changes = await builder.delta.with_url(delta_link).get()
+    assert [o.id for o in changes.value or []] == [changed.id]
+
+
+async def test_updates_of_groups_service_principals_and_named_locations(
+    graph: GraphServiceClient,
+) -> None:
+    group = await graph.groups.post(
+        Group(display_name="Sdk Group", mail_enabled=False, mail_nickname="sdkgroup",
+              security_enabled=True)
+    )  # fmt: skip
+    assert group is not None
+    assert group.id
+    await graph.groups.by_group_id(group.id).patch(Group(description="Updated"))
+    fetched = await graph.groups.by_group_id(group.id).get()
+    assert fetched is not None
+    assert fetched.description == "Updated"
+    app = await graph.applications.post(Application(display_name="Sdk Updated App"))
+    assert app is not None
+    sp = await graph.service_principals.post(ServicePrincipal(app_id=app.app_id))
+    assert sp is not None
+    assert sp.id
+    await graph.service_principals.by_service_principal_id(sp.id).patch(
+        ServicePrincipal(notes="Owned by IT")
+    )
+    fetched_sp = await graph.service_principals.by_service_principal_id(sp.id).get()
+    assert fetched_sp is not None
+    assert fetched_sp.notes == "Owned by IT"
+    locations = graph.identity.conditional_access.named_locations
+    location = await locations.post(
+        IpNamedLocation(display_name="Lab", ip_ranges=[IPv4CidrRange(cidr_address="10.9.0.0/16")])
+    )
+    assert location is not None
+    assert location.id
+    await locations.by_named_location_id(location.id).patch(
+        IpNamedLocation(display_name="Lab (trusted)", is_trusted=True)
+    )
+    await locations.by_named_location_id(location.id).delete()
+    deleted = graph.identity.conditional_access.deleted_items.named_locations
+    restored = await deleted.by_named_location_id(location.id).restore.post()
+    assert restored is not None
+    assert restored.display_name == "Lab (trusted)"
+    assert isinstance(restored, IpNamedLocation)
+    assert restored.is_trusted is True
