@@ -158,7 +158,8 @@ class SnapshotObject(ApiModel):
 
 
 class SnapshotObjectDetail(SnapshotObject):
-    #: The object exactly as Graph returned it when it was backed up.
+    #: The object as Graph returned it when it was backed up, less the volatile
+    #: properties its type's registry entry names (neither hashed nor kept).
     body: dict[str, Any]
     #: ``members`` / ``owners``: ids; ``manager``: an id or null (per the object's type).
     links: dict[str, list[str] | str | None]
