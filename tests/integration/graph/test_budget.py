@@ -131,3 +131,40 @@ async def test_a_429_holds_its_own_process_at_once(redis: aioredis.Redis) -> Non
     started = time.monotonic()
     await budget.acquire(RequestCost(1, 0))
     assert time.monotonic() - started >= 0.5
+
+
+async def test_a_429_inside_a_batch_pauses_every_process_of_the_tenant(
+    redis: aioredis.Redis,
+) -> None:
+    app = create_app(TENANT)
+    transport = httpx.ASGITransport(app=app)
+    control = httpx.AsyncClient(transport=transport, base_url="http://graph.test")
+    await control.post("/_emulator/generate", json={"users": 3, "groups": 1, "seed": 5})
+    users = (await control.get("/_emulator/state")).json()["types"]["user"]["active"]
+    fault = {"method": "PATCH", "pathRegex": "/users/", "status": 429, "times": 1,
+             "retryAfter": 2}  # fmt: skip
+    (await control.post("/_emulator/faults", json=fault)).raise_for_status()
+    budget = GraphBudget(redis, TENANT, read_units_per_10s=1000, writes_per_150s=100)
+    other = GraphBudget(redis, TENANT, read_units_per_10s=1000, writes_per_150s=100)
+    await other.acquire(RequestCost(1, 0))
+    tenant = TenantConnection(
+        tenant_id=TENANT, graph_base_url="http://graph.test/v1.0", credential="none"
+    )
+    client = GraphClient(tenant, transport=transport, budget=budget)
+    request = BatchRequest("1", "PATCH", f"/users/{users[0]['id']}", {"jobTitle": "Batched"})
+    try:
+        sending = asyncio.create_task(client.batch([request]))
+        for _ in range(500):  # until Graph has answered the batched request 429
+            if "429" in (await control.get("/_emulator/stats")).json()["byStatus"]:
+                break
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(PAUSE_CHECK_SECONDS)
+        started = time.monotonic()
+        await other.acquire(RequestCost(1, 0))
+        held = time.monotonic() - started
+        results = await sending
+    finally:
+        await client.close()
+        await control.aclose()
+    assert [r.status for r in results] == [204]
+    assert held >= 1.0

@@ -348,7 +348,8 @@ class GraphClient:
     async def batch(self, requests: Sequence[BatchRequest]) -> list[BatchResult]:
         """Send requests in $batch calls of at most 20, retrying any that Graph throttled
         or could not serve (429, 502/503/504) inside a successful batch: the middleware
-        only sees the batch's own 200."""
+        only sees the batch's own 200. A 429 inside pauses the tenant's shared budget, as
+        a 429 to a plain request does."""
         results: dict[str, BatchResult] = {}
         pending = list(requests)
         loop = asyncio.get_running_loop()
@@ -375,9 +376,15 @@ class GraphClient:
                     )
                     for item in (answer or {}).get("responses", [])
                 ]
+                throttled = 0.0
                 for result in answered:
                     if result.status in TRANSIENT_STATUSES:
                         wait = max(wait, retry_after_seconds(result.headers) or 5.0)
+                    if result.status == 429:
+                        throttled = max(throttled, retry_after_seconds(result.headers) or 5.0)
+                if throttled and self._budget is not None:
+                    # Graph throttles the tenant, not this batch: every process holds back.
+                    await self._budget.pause(throttled)
                 retried = _to_send_again(chunk, answered)
                 again.extend(retried)
                 sent_again = {r.id for r in retried}
