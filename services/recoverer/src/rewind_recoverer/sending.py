@@ -7,9 +7,10 @@ Retry-After (inside a ``$batch`` too), and only when Graph keeps refusing does
 the action that sent them fails with Graph's code and message.
 
 An action's requests are sent in order and stop at its first failure; in a chained
-``$batch`` the requests after a failure come back 424 and are never retried. A 424
-after requests that all succeeded means a request was throttled and retried on its own:
-the rest of the chain is sent again from there.
+``$batch`` the requests after a failure come back 424 and are never retried. A request
+Graph throttled is sent again with the rest of its chain by ``GraphClient.batch``; a
+request left without an answer reads as 424 after requests that all succeeded, and the
+rest of the chain is sent again from there.
 """
 
 from __future__ import annotations
