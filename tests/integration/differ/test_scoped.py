@@ -18,8 +18,9 @@ async def _stats(differ: DiffHarness) -> dict[str, Any]:
 
 async def _scoped_cost(differ: DiffHarness, users: int) -> tuple[int, int, set[str]]:
     """Graph requests (sub-requests of $batch included) and manifest chunks fetched by a
-    report scoped to 10 users and 2 groups, 3 of the users edited, on a tenant of
-    ``users`` users."""
+    report scoped to 10 users, 2 groups and an app role assignment, 3 of the users
+    edited and the assignment created since the backup, on a tenant of ``users``
+    users."""
     emulator = differ.emulator
     await emulator.generate(users=users, groups=max(6, users // 20), membersPerGroup=10)
     snapshot = await differ.snapshot()
@@ -27,10 +28,21 @@ async def _scoped_cost(differ: DiffHarness, users: int) -> tuple[int, int, set[s
     for user in ids[:3]:
         await emulator.graph_call("PATCH", f"/users/{user}", EDIT)
     groups = await differ.ids("group")
+    # created after the backup: no backup names the service principal it lives under
+    rogue = await emulator.graph_call(
+        "POST",
+        f"/users/{ids[9]}/appRoleAssignments",
+        {
+            "principalId": ids[9],
+            "resourceId": (await differ.ids("servicePrincipal"))[0],
+            "appRoleId": "00000000-0000-0000-0000-000000000000",
+        },
+    )
     scope = {
         "objects": [
             {"type": "user", "ids": ids[:10]},
             {"type": "group", "ids": groups[:2]},
+            {"type": "appRoleAssignment", "ids": [rogue["id"]]},
         ]
     }
     await emulator.control("DELETE", "/_emulator/stats")
@@ -50,10 +62,11 @@ async def test_a_scoped_report_costs_the_same_on_a_tenant_fifty_times_larger(
     small_requests, small_chunks, small_changed = await _scoped_cost(differ, 40)
     large_requests, large_chunks, large_changed = await _scoped_cost(differ, 2000)
 
-    assert len(small_changed) == len(large_changed) == 3
+    assert len(small_changed) == len(large_changed) == 4
     assert large_requests == small_requests
-    # Each object, then each of its links, by id, 20 to a $batch (each one counted).
-    assert small_requests <= 3 * 12 + 6
+    # Each object, then each of its links, by id, 20 to a $batch (each one counted);
+    # the assignment under each kind of principal its id may name.
+    assert small_requests <= 3 * 12 + 6 + 3 + 1
     # Ids spread over more chunks in a larger manifest: bounded by the ids, not the size.
     assert small_chunks <= large_chunks <= 2 * 12
 

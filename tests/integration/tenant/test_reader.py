@@ -93,10 +93,47 @@ async def test_objects_are_read_by_id_live_or_deleted(tenant: EmulatedTenant) ->
         parents = {a["id"]: a["resourceId"] for a in assignments[:2]}
         by_parent = await reader.get("appRoleAssignment", list(parents), parents=parents)
         assert set(by_parent) == set(parents)
-        scanned = await reader.get("appRoleAssignment", [assignments[0]["id"]])
-        assert set(scanned) == {assignments[0]["id"]}
+        unplaced = await reader.get("appRoleAssignment", [assignments[0]["id"]])
+        assert set(unplaced) == {assignments[0]["id"]}
         singleton = await reader.get("authorizationPolicy", ["authorizationPolicy"])
         assert list(singleton) == ["authorizationPolicy"]
+
+
+async def test_an_assignment_no_parent_is_known_for_is_read_under_its_principal(
+    tenant: EmulatedTenant,
+) -> None:
+    """Whatever the kind of principal, and without listing any service principal: a
+    few requests per id, not one per service principal in the tenant."""
+    state = await tenant.state()
+    by_kind: dict[str, dict[str, Any]] = {}
+    for assignment in state["types"]["appRoleAssignment"]["active"]:
+        by_kind.setdefault(assignment["principalType"], assignment)
+    if "Group" not in by_kind:
+        group = state["types"]["group"]["active"][0]["id"]
+        model = next(iter(by_kind.values()))
+        by_kind["Group"] = await tenant.graph_call(
+            "POST",
+            f"/groups/{group}/appRoleAssignments",
+            {
+                "principalId": group,
+                "resourceId": model["resourceId"],
+                "appRoleId": model["appRoleId"],
+            },
+        )
+    assert set(by_kind) == {"User", "Group", "ServicePrincipal"}
+    wanted = [a["id"] for a in by_kind.values()]
+    # the principal named by the id exists but holds no such assignment
+    stranger = wanted[0][:22] + "A" * (len(wanted[0]) - 22)
+    async with tenant.graph() as graph:
+        await tenant.control("DELETE", "/_emulator/stats")
+        found = await TenantReader(graph).get("appRoleAssignment", [*wanted, stranger])
+        stats = await tenant.control("GET", "/_emulator/stats")
+
+    assert set(found) == set(wanted)
+    for assignment in by_kind.values():
+        assert found[assignment["id"]].body["resourceId"] == assignment["resourceId"]
+    assert "GET /servicePrincipals" not in stats["byRoute"]
+    assert stats["requests"] <= 3 * len(wanted) + 1 + 1
 
 
 async def test_delta_rounds_report_changes_removals_and_links(tenant: EmulatedTenant) -> None:

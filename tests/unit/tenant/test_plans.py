@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from uuid import UUID
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from rewind_common.registry import get_type
 from rewind_common.tenant import plans
+from tests.unit.domain.samples import load
 
 
 def test_delta_selects_the_links_graph_tracks() -> None:
@@ -69,3 +71,21 @@ def test_every_service_principal_falls_in_exactly_one_part_of_its_listing(app: U
     matching = [part for part, where in parts.items() if app_id.startswith(where.split("'")[1])]
     assert matching == [app_id[0]]
     assert plans.list_parts("application") == {}  # its appId takes only eq
+
+
+@pytest.mark.parametrize("number", [1, 2, 3, 4])
+def test_an_assignment_is_found_under_the_principal_its_id_begins_with(number: int) -> None:
+    """As in every app role assignment of Microsoft's docs."""
+    documented = load(f"approleassignment-0{number}-response.json")
+    paths = plans.id_owner_paths(get_type("appRoleAssignment"), documented["id"])
+    principal = documented["principalId"]
+    assert paths == [
+        f"/users/{principal}/appRoleAssignments",
+        f"/groups/{principal}/appRoleAssignments",
+        f"/servicePrincipals/{principal}/appRoleAssignments",
+    ]
+
+
+def test_an_id_too_short_to_hold_a_guid_names_no_owner() -> None:
+    assert plans.id_owner_paths(get_type("appRoleAssignment"), "QUJDREVGR0hJSktM") == []
+    assert plans.id_owner_paths(get_type("user"), str(UUID(int=1))) == []

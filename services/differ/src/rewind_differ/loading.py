@@ -13,8 +13,8 @@
 - Listed ids are read by id (``TenantReader.get``: live, then the recycle bin, then their
   links, 20 to a ``$batch``), a chunk at a time: O(N) requests for N ids whatever the
   tenant's size. App role assignments are read under their resource service principal,
-  which the backup names; an assignment the backup lacks has no known parent and makes
-  the read look under every service principal (Graph has no other path to it).
+  which the backup names; an assignment the backup lacks is looked for under the
+  principal its id begins with.
 
 A type the credentials cannot read (403) is skipped with a warning rather than reported
 as entirely deleted. A type loaded is handed on at once (to be compared while the others

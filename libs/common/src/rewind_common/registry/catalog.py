@@ -414,6 +414,11 @@ APP_ROLE_ASSIGNMENT = ObjectType(
     path="/servicePrincipals/{parentId}/appRoleAssignedTo",
     listing=Listing.PER_PARENT,
     parent="servicePrincipal",
+    id_owner_paths=(
+        "/users/{ownerId}/appRoleAssignments",
+        "/groups/{ownerId}/appRoleAssignments",
+        "/servicePrincipals/{ownerId}/appRoleAssignments",
+    ),
     display_name="principalDisplayName",
     id_format=IdFormat.BASE64URL,
     # Tracked only together with users (directoryobject-delta.md, v1.0): rounds carry

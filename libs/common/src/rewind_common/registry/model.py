@@ -117,6 +117,11 @@ class ObjectType:
     listing: Listing = Listing.COLLECTION
     #: For ``PER_PARENT`` listings: the parent's type name; ``path`` holds ``{parentId}``.
     parent: str | None = None
+    #: For ``PER_PARENT`` listings whose ids begin with another object's GUID (an app
+    #: role assignment's id starts with its principal's, as in every example of
+    #: Microsoft's docs): that object's listings, ``{ownerId}`` in the path, where an
+    #: object whose parent is unknown is found without reading under every parent.
+    id_owner_paths: tuple[str, ...] = ()
     #: Concrete derived entity types the collection may hold (``@odata.type`` required).
     derived_entities: tuple[str, ...] = ()
     key: str = "id"

@@ -7,7 +7,6 @@ whatever the tenant's size: what a difference report scoped to a few objects nee
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
 
 from rewind_common.domain.records import ObjectState
 from rewind_common.registry import Listing, ObjectType
@@ -15,9 +14,6 @@ from rewind_common.tenant import plans
 from rewind_common.tenant.convert import state_of
 from rewind_common.tenant.errors import DeletedItemsNotReadable
 from rewind_common.tenant.links import BatchGetter, LinkReader, graph_error_of, raise_for
-
-if TYPE_CHECKING:
-    from rewind_common.tenant.reader import TenantReader
 
 #: What Graph answers for an id it does not have (400 for an id of the wrong shape).
 ABSENT = frozenset({400, 404})
@@ -39,7 +35,6 @@ class IdReader:
         object_type: ObjectType,
         ids: list[str],
         parents: Mapping[str, str],
-        reader: TenantReader,
     ) -> dict[str, ObjectState]:
         wanted = list(dict.fromkeys(ids))
         if not wanted:
@@ -49,7 +44,7 @@ class IdReader:
             state = state_of(object_type, raw, links={})
             return {state.object_id: state} if state.object_id in wanted else {}
         if object_type.listing is Listing.PER_PARENT:
-            return await self._per_parent(object_type, wanted, parents, reader)
+            return await self._per_parent(object_type, wanted, parents)
         found = await self._live(object_type, wanted)
         missing = [object_id for object_id in wanted if object_id not in found]
         if missing and plans.deleted_path(object_type) is not None:
@@ -111,7 +106,6 @@ class IdReader:
         object_type: ObjectType,
         ids: list[str],
         parents: Mapping[str, str],
-        reader: TenantReader,
     ) -> dict[str, ObjectState]:
         known = [object_id for object_id in ids if object_id in parents]
         urls = [plans.item_path(object_type, i, parents[i]) for i in known]
@@ -124,11 +118,28 @@ class IdReader:
             if isinstance(result.body, dict):
                 state = state_of(object_type, result.body, links={})
                 found[state.object_id] = state
-        unknown = {object_id for object_id in ids if object_id not in parents}
+        unknown = [object_id for object_id in ids if object_id not in parents]
         if unknown:
-            # Without the parent there is no path to the object: scan every parent.
-            async for page in reader.pages(object_type.name):
-                for state in page.states:
-                    if state.object_id in unknown:
-                        found[state.object_id] = state
+            found.update(await self._under_owners(object_type, unknown))
+        return found
+
+    async def _under_owners(
+        self, object_type: ObjectType, ids: list[str]
+    ) -> dict[str, ObjectState]:
+        """Objects no parent is known for, found under the object their id names: a few
+        listings per id whatever the tenant's size. An id that names no object is not in
+        the tenant: Graph has no path to it."""
+        wanted = set(ids)
+        urls = list(dict.fromkeys(url for i in ids for url in plans.id_owner_paths(object_type, i)))
+        found: dict[str, ObjectState] = {}
+        for url, result in zip(urls, await self._getter.get_all(urls), strict=True):
+            if result.status in ABSENT:
+                continue  # the owner is of another kind, or gone
+            if not result.ok:
+                raise_for(object_type, result, url)
+            body = result.body if isinstance(result.body, dict) else {}
+            for raw in await self._getter.rest_of(body):
+                if str(raw.get(object_type.key)) in wanted:
+                    state = state_of(object_type, raw, links={})
+                    found[state.object_id] = state
         return found

@@ -9,6 +9,9 @@ a page, the most Graph returns with ``$expand`` on directory objects.
 
 from __future__ import annotations
 
+import base64
+import binascii
+import uuid
 from collections.abc import Mapping
 from typing import Any
 
@@ -106,6 +109,21 @@ def item_path(object_type: ObjectType, object_id: str, parent_id: str | None = N
             raise ValueError(f"reading a {object_type.name} by id needs its parent's id")
         path = path.replace("{parentId}", parent_id)
     return f"{path}/{object_id}"
+
+
+def id_owner_paths(object_type: ObjectType, object_id: str) -> list[str]:
+    """Where an object whose id begins with its owner's GUID is listed
+    (``ObjectType.id_owner_paths``); none for an id that holds no GUID."""
+    if not object_type.id_owner_paths:
+        return []
+    try:
+        raw = base64.urlsafe_b64decode(object_id + "=" * (-len(object_id) % 4))
+    except (binascii.Error, ValueError):
+        return []
+    if len(raw) < 16:
+        return []
+    owner = str(uuid.UUID(bytes_le=raw[:16]))
+    return [path.replace("{ownerId}", owner) for path in object_type.id_owner_paths]
 
 
 def link_path(object_type: ObjectType, object_id: str, link: Link) -> str:

@@ -277,10 +277,10 @@ class TenantReader:
 
         Costs O(N) requests: ids are read 20 to a ``$batch``. App role assignments are
         read under their resource service principal: ``parents`` maps assignment ids to
-        it (ids without a parent make the read scan every service principal)."""
+        it; an id without one is looked for under the principal its id begins with."""
         object_type = get_type(type_name)
         try:
-            return await self._ids.get(object_type, list(object_ids), parents or {}, self)
+            return await self._ids.get(object_type, list(object_ids), parents or {})
         except GraphError as exc:
             _reraise(object_type, exc)
 
