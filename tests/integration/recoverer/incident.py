@@ -67,7 +67,10 @@ async def prepare(call: GraphCall, state: Mapping[str, Any]) -> Incident:
     members_of_h = state["links"]["group"].get(h["id"], {}).get("members", [])
     if g["id"] not in members_of_h:
         await call("POST", f"/groups/{h['id']}/members/$ref", {"@odata.id": GRAPH_REF + g["id"]})
-    incident = Incident(break_glass=[u["id"] for u in users[:2]])
+    # the generated emergency access accounts, which every generated policy excludes
+    emergency = [u["id"] for u in users if u["userPrincipalName"].startswith("breakglass")]
+    assert emergency, "the tenant needs its emergency access accounts"
+    incident = Incident(break_glass=emergency)
     incident.policy = policy["id"]
     incident.hard_deleted = g["id"]
     incident.parent_group = h["id"]

@@ -197,8 +197,18 @@ def test_a_group_whose_membership_is_unknown_does_not_count_as_an_exclusion() ->
 
 
 @pytest.mark.parametrize("policy_state", ["disabled", "enabledForReportingButNotEnforced"])
-def test_policies_that_are_not_enforced_pass(policy_state: str) -> None:
-    recovery = _policy_plan(_policy(policy_state), _policy(excludeUsers=[BG]))
+def test_policies_not_enforced_yet_must_exclude_the_account_too(policy_state: str) -> None:
+    """One switch away from enforcement: a recovery never writes one that would lock the
+    account out once enabled."""
+    with pytest.raises(PlanRefused, match=f"would be written \\({policy_state}\\)"):
+        _policy_plan(_policy(policy_state), _policy(excludeUsers=[BG]))
+
+
+@pytest.mark.parametrize("policy_state", ["disabled", "enabledForReportingButNotEnforced"])
+def test_policies_not_enforced_yet_that_exclude_the_account_pass(policy_state: str) -> None:
+    recovery = _policy_plan(
+        _policy(policy_state, excludeUsers=[BG]), _policy(policy_state, excludeUsers=[BG, GROUP])
+    )
 
     assert only(recovery, Action.UPDATE).runnable
 
@@ -273,7 +283,7 @@ def test_removing_the_account_from_an_exclusion_group_a_live_policy_relies_on_is
     # the account was added to the exclusion group after the backup; the policy, unchanged,
     # relies on it now
     live_policy = state("conditionalAccessPolicy", _policy(excludeGroups=[EXCLUSION_GROUP]))
-    with pytest.raises(PlanRefused, match="be left enabled"):
+    with pytest.raises(PlanRefused, match=r"be left \(enabled\)"):
         plan(
             [_exclusion_group(), live_policy],
             [_exclusion_group(BG), live_policy, _break_glass_user()],

@@ -2,9 +2,10 @@
 
 The rule, per policy as the recovery leaves it:
 
-- Only a policy whose ``state`` is ``enabled`` can lock anyone out. ``disabled`` policies
-  and report-only ones (``enabledForReportingButNotEnforced``) are evaluated but never
-  enforced, so they pass; whoever later enables them is warned by Entra's own checks.
+- Every policy counts, whatever its ``state``: a ``disabled`` or report-only
+  (``enabledForReportingButNotEnforced``) policy is one switch away from being enforced,
+  and emergency access accounts belong outside all of them (Microsoft's guidance on
+  emergency access accounts). A recovery must not be the reason one is not.
 - A policy *could include* an account when ``includeUsers`` holds ``All`` or the account,
   when it targets guests and the account is not known to be a member user, when it
   targets any directory role (role assignments are not backed up, and break-glass
@@ -14,8 +15,8 @@ The rule, per policy as the recovery leaves it:
   (transitively, through groups whose membership is known). Excluded roles do not count:
   role assignments are not backed up, so the planner cannot know they cover the account.
 
-A policy the recovery writes (update, re-create, restore) must pass. A live enabled
-policy it does not write must not start failing because the recovery changes the
+A policy the recovery writes (update, re-create, restore) must pass. A live policy it
+does not write must not start failing because the recovery changes the
 membership of a group it excludes. Otherwise the plan is refused.
 """
 
@@ -183,9 +184,7 @@ def is_excluded(
 def violations(
     policy: Mapping[str, Any], accounts: Iterable[BreakGlassAccount], members_of: MembersOf
 ) -> list[BreakGlassAccount]:
-    """The accounts an enabled policy could apply to without excluding them."""
-    if policy.get("state") != "enabled":
-        return []
+    """The accounts a policy could apply to without excluding them."""
     conditions = policy.get("conditions")
     users = conditions.get("users") if isinstance(conditions, Mapping) else None
     if not isinstance(users, Mapping):
@@ -227,8 +226,8 @@ def check_policies(
         return
     lines = [
         f"Conditional Access policy {p.display_name!r} ({p.policy_id}) would "
-        f"{'be written' if p.written else 'be left'} enabled without excluding "
-        f"break-glass account {a.label}"
+        f"{'be written' if p.written else 'be left'} ({p.body.get('state', 'state unknown')}) "
+        f"without excluding break-glass account {a.label}"
         for p, a in problems
     ]
     raise PlanRefused(

@@ -216,8 +216,8 @@ def _check_break_glass(
                     state.object_id,
                     PolicyOutcome(state.object_id, state.display_name, state.body, written=False),
                 )
-    if not any(p.body.get("state") == "enabled" for p in outcomes.values()):
-        # Nothing enforced is written or affected: an account that cannot be found is
+    if not outcomes:
+        # No policy is written or affected: an account that cannot be found is
         # reported by plans that need it, not by this one.
         found, _ = find_accounts(configured, ctx.users())
         return tuple(found)
