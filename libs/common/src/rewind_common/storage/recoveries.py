@@ -116,14 +116,18 @@ class RecoveryStore:
         except PyMongoError as exc:
             raise unavailable(exc) from exc
 
-    async def actions(self, recovery_id: str) -> list[Document]:
-        """Every action of the stored plan, in plan order."""
+    async def actions(
+        self, recovery_id: str, *, fields: Sequence[str] | None = None
+    ) -> list[Document]:
+        """Every action of the stored plan, in plan order; only ``fields`` of each when
+        given (an overview needs the outcomes, not the bodies written)."""
         record = await self.record(recovery_id)
         if record is None:
             return []
         query = {"recovery": recovery_id, "seq": {"$gte": 1, "$lte": int(record["actionCount"])}}
+        projection = dict.fromkeys(fields, 1) if fields is not None else None
         try:
-            return await self._actions.find(query).sort("seq", 1).to_list()
+            return await self._actions.find(query, projection).sort("seq", 1).to_list()
         except PyMongoError as exc:
             raise unavailable(exc) from exc
 
@@ -255,6 +259,12 @@ def action_view(document: Mapping[str, Any]) -> dict[str, Any]:
     return {name: value for name, value in document.items() if name not in _HIDDEN}
 
 
+#: What ``summary_of`` and ``id_map_of`` read of each action.
+SUMMARY_FIELDS = (
+    "type", "action", "outcome", "objectId", "newObjectId", "oldAppId", "newAppId",
+)  # fmt: skip
+
+
 def summary_of(documents: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
     """Counts per type and action, per outcome, and per type, action and outcome."""
     by_type: dict[str, dict[str, int]] = {}
@@ -276,6 +286,7 @@ __all__ = [
     "OUTCOMES",
     "RECORD_KIND",
     "RECORD_SEQ",
+    "SUMMARY_FIELDS",
     "RecoveryStore",
     "action_key",
     "action_view",

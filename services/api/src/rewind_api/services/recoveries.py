@@ -23,7 +23,13 @@ from rewind_api.views import job_view
 from rewind_common.domain.scope import Scope
 from rewind_common.errors import Conflict, InvalidRequest
 from rewind_common.jobs.model import Job, JobKind
-from rewind_common.storage.recoveries import OUTCOMES, RecoveryStore, action_view, summary_of
+from rewind_common.storage.recoveries import (
+    OUTCOMES,
+    SUMMARY_FIELDS,
+    RecoveryStore,
+    action_view,
+    summary_of,
+)
 from rewind_common.storage.reports import ReportStore
 from rewind_common.tasks import RecoveryPayload, TaskName
 
@@ -132,13 +138,16 @@ class RecoveryService:
         views = []
         for job in jobs:
             record = await self._recoveries.record(job.id)
-            views.append(recovery_view(job, record, await self._recoveries.actions(job.id)))
+            views.append(recovery_view(job, record, await self._overview(job.id)))
         return views, following
 
     async def get(self, tenant_id: str, recovery_id: str) -> RecoveryOut:
         job = await self._state.jobs.get(tenant_id, recovery_id, JobKind.RECOVERY)
         record = await self._recoveries.record(job.id)
-        return recovery_view(job, record, await self._recoveries.actions(job.id))
+        return recovery_view(job, record, await self._overview(job.id))
+
+    async def _overview(self, recovery_id: str) -> list[dict[str, Any]]:
+        return await self._recoveries.actions(recovery_id, fields=SUMMARY_FIELDS)
 
     async def actions(
         self,
