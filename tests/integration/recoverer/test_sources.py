@@ -63,9 +63,28 @@ async def test_a_recovery_is_undone_from_its_pre_recovery_snapshot(rh: RecoveryH
     m365 = next(g for g in state["types"]["group"]["active"] if "Unified" in g["groupTypes"])
     await rh.graph("PATCH", f"/users/{user['id']}", {"jobTitle": "Incident"})
     await rh.graph("DELETE", f"/groups/{m365['id']}")
+    # a consent given since the backup: the recovery removes it (grants have no recycle
+    # bin), the snapshot it took first keeps it
+    granted = {
+        (g["clientId"], g["resourceId"]) for g in state["types"]["oAuth2PermissionGrant"]["active"]
+    }
+    principals = [p["id"] for p in state["types"]["servicePrincipal"]["active"]]
+    client, resource = next(
+        (c, r) for c in principals for r in principals if c != r and (c, r) not in granted
+    )
+    consent = {
+        "clientId": client,
+        "consentType": "AllPrincipals",
+        "resourceId": resource,
+        "scope": "User.Read",
+    }
+    await rh.graph("POST", "/oauth2PermissionGrants", consent)
     incident = await rh.emulator.state()
     recovered = await rh.recover(snapshot)
     assert recovered.job.status is JobStatus.COMPLETED
+    assert ("softDelete", "oAuth2PermissionGrant") in {
+        (a["action"], a["type"]) for a in recovered.actions
+    }
 
     undo = await rh.recover(recovered.record["preRecoverySnapshotId"])
 
@@ -73,12 +92,18 @@ async def test_a_recovery_is_undone_from_its_pre_recovery_snapshot(rh: RecoveryH
     assert {(a["action"], a["type"]) for a in undo.actions} == {
         ("update", "user"),
         ("softDelete", "group"),
+        ("recreate", "oAuth2PermissionGrant"),
     }
     after = await rh.emulator.state()
     users = {u["id"]: u for u in after["types"]["user"]["active"]}
     assert users[user["id"]]["jobTitle"] == "Incident"
     assert m365["id"] in {g["id"] for g in after["types"]["group"]["deleted"]}
     assert len(after["types"]["user"]["active"]) == len(incident["types"]["user"]["active"])
+    assert [
+        {name: g[name] for name in consent}
+        for g in after["types"]["oAuth2PermissionGrant"]["active"]
+        if (g["clientId"], g["resourceId"]) == (client, resource)
+    ] == [consent]
 
 
 async def test_batched_membership_writes_use_relative_urls_the_sdk_gets_wrong(

@@ -279,7 +279,8 @@ def _judge_action(
             notes.append(
                 f"{_article(label)} {label} has no deleted items: removing it deletes it "
                 "permanently, the usual response to a rogue consent or assignment; the "
-                "backup keeps its state"
+                "snapshot a recovery takes before its first write keeps it, so a recovery "
+                "from that snapshot re-creates it"
             )
         elif object_type.deletes_permanently(current.body):
             condition = object_type.soft_delete_when
