@@ -20,8 +20,8 @@ random_password() {
 }
 
 for name in mongo_root_password mongo_api_password mongo_recorder_password \
-    mongo_snapshotter_password mongo_differ_password mongo_recoverer_password \
-    redis_password grafana_admin_password; do
+    mongo_snapshotter_password mongo_retention_password mongo_differ_password \
+    mongo_recoverer_password redis_password grafana_admin_password; do
     if [ ! -s "secrets/$name" ]; then
         random_password > "secrets/$name"
         echo "created secrets/$name"

@@ -19,9 +19,16 @@ import httpx
 
 from devstack.processes import ManagedProcess, free_port, port_open
 from devstack.servers import mongo_server, redis_server
+from rewind_common.tasks import Queue
 
 DEMO_TENANT_ID = "8b5b1d58-7f0e-4a9b-9a3c-2d4f6e8a1c01"
 WORKER_SERVICES = ("snapshotter", "differ", "recoverer")
+#: The queues of local workers that consume more than their program's default. A
+#: deployment runs retention in a worker of its own, logged in as the one database user
+#: allowed to remove snapshot data; the local MongoDB has no users, so the snapshotter
+#: takes retention jobs too, and whatever starts a snapshotter (``make up``, the tests)
+#: gets them run.
+WORKER_QUEUES = {"snapshotter": (Queue.SNAPSHOTS, Queue.RETENTION)}
 #: The demo tenant ``make up`` seeds: small enough to back up in a second, rich enough
 #: for every kind of incident (POST /_emulator/generate).
 DEMO_TENANT = {
@@ -209,10 +216,13 @@ class Stack:
         if log_path.exists():
             # readiness is read from the log: start each run on a fresh file
             log_path.rename(log_path.with_suffix(f".{os.getpid()}.{len(self.processes)}.old"))
+        argv = [console_script(name), "--concurrency", str(self.config.worker_concurrency)]
+        if service in WORKER_QUEUES:
+            argv += ["--queues", ",".join(queue.value for queue in WORKER_QUEUES[service])]
         return self._add(
             ManagedProcess(
                 service,
-                [console_script(name), "--concurrency", str(self.config.worker_concurrency)],
+                argv,
                 log_path=log_path,
                 env=self.env(extra_env),
                 ready=lambda: self._celery_ready(service),

@@ -1,5 +1,6 @@
 """MongoDB's least-privilege roles (deploy/mongo/roles.json): they name real collections,
-keep snapshot data insert-only, and give each service only its own user."""
+keep snapshot data insert-only (only the retention worker's user may remove it), and give
+each service only its own user."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from typing import Any
 import pytest
 
 from rewind_common.storage.mongo import INSERT_ONLY, Collection
+from rewind_common.tasks import TASK_QUEUES, Queue, TaskName
 from tests.unit.deploy.support import (
     DEPLOY,
     MONGO_ROLES_FILE,
@@ -26,6 +28,14 @@ ACTIONS = frozenset({"find", "insert", "update", "remove", "createIndex"})
 WRITES = frozenset({"insert", "update", "remove"})
 SNAPSHOT_DATA = {collection.value for collection in INSERT_ONLY}
 ALL_COLLECTIONS = {collection.value for collection in Collection}
+RETENTION_USER = "rewind_retention"
+#: The queue each worker program consumes when its command names none (``--queues``).
+DEFAULT_QUEUES = {
+    "rewind-snapshotter": Queue.SNAPSHOTS,
+    "rewind-differ": Queue.DIFFS,
+    "rewind-recoverer": Queue.RECOVERIES,
+    "rewind-recorder": Queue.JOB_STATUS,
+}
 
 
 def spec() -> dict[str, Any]:
@@ -119,12 +129,32 @@ def test_only_retention_removes_snapshot_data() -> None:
         if any("remove" in grants([role]).get(c, set()) for c in SNAPSHOT_DATA)
     }
     assert removers == {"rewindRetention"}
-    reports = {c.value for c in (Collection.REPORTS, Collection.CHANGES, Collection.REPORT_STAGING)}
+    staging = {Collection.REPORT_STAGING.value, Collection.MANIFEST_STAGING.value}
+    reports = {Collection.REPORTS.value, Collection.CHANGES.value}
     removes = {c for c, a in grants(["rewindRetention"]).items() if "remove" in a}
-    assert removes == SNAPSHOT_DATA | reports
+    assert removes == SNAPSHOT_DATA | reports | staging
     assert not any(a & {"insert", "update"} for a in grants(["rewindRetention"]).values())
     holders = [name for name, user in users().items() if "rewindRetention" in user["roles"]]
-    assert holders == ["rewind_snapshotter"]
+    assert holders == [RETENTION_USER]
+
+
+@pytest.mark.parametrize("name", sorted(set(users()) - {RETENTION_USER}))
+def test_no_other_user_may_remove_or_update_snapshot_data(name: str) -> None:
+    granted = user_grants(name)
+    for collection in SNAPSHOT_DATA:
+        assert not granted.get(collection, set()) & {"remove", "update"}, (name, collection)
+
+
+def test_the_retention_user_only_reads_and_removes() -> None:
+    granted = user_grants(RETENTION_USER)
+    for collection in SNAPSHOT_DATA:
+        assert granted[collection] == {"find", "remove"}, "it never writes a backup"
+    writes = {c for c, actions in granted.items() if actions & {"insert", "update"}}
+    assert writes == {Collection.JOB_CHECKPOINTS.value}, "only its own checkpoints"
+    assert "update" not in granted[Collection.JOBS.value], "status goes through the queue"
+    assert not granted.get(Collection.LEGAL_HOLDS.value, set()) & WRITES
+    assert not granted.get(Collection.TOKENS.value)
+    assert "createIndex" not in {a for actions in granted.values() for a in actions}
 
 
 def test_legal_holds_are_lifted_only_through_the_api() -> None:
@@ -137,7 +167,7 @@ def test_legal_holds_are_lifted_only_through_the_api() -> None:
 def test_workers_only_append_snapshot_data_and_keep_checkpoints(name: str) -> None:
     granted = user_grants(name)
     for collection in SNAPSHOT_DATA:
-        assert {"find", "insert"} <= granted[collection]
+        assert granted[collection] == {"find", "insert"}
     assert {"find", "insert", "update"} <= granted[Collection.JOB_CHECKPOINTS.value]
     assert "update" not in granted[Collection.JOBS.value], "status goes through the queue"
     assert not granted.get(Collection.TOKENS.value), "workers never see API tokens"
@@ -151,8 +181,8 @@ def test_report_and_action_collections_belong_to_their_worker() -> None:
         granted = user_grants(name)
         if name not in ("rewind_differ", "rewind_api"):
             writes = {a for c in reports for a in granted.get(c, set()) & WRITES}
-            # the snapshotter runs retention: it may remove expired reports, never write one
-            assert writes <= ({"remove"} if name == "rewind_snapshotter" else set()), name
+            # retention may remove expired reports, never write one
+            assert writes <= ({"remove"} if name == RETENTION_USER else set()), name
         if name != "rewind_recoverer":
             assert not granted.get(actions, set()) & WRITES, name
 
@@ -167,13 +197,44 @@ def test_each_rewind_service_logs_in_as_its_own_user() -> None:
         for name, service in services().items()
         if "MONGO_USERNAME" in environment(service)
     }
-    assert set(by_service) == {"api", "recorder", "snapshotter", "differ", "recoverer"}
+    assert set(by_service) == {"api", "recorder", "snapshotter", "retention", "differ", "recoverer"}
     logins = [env["MONGO_USERNAME"] for env in by_service.values()]
     assert len(logins) == len(set(logins)), "no two services share a MongoDB user"
     for name, env in by_service.items():
+        assert env["MONGO_USERNAME"] in users(), f"{name}: no such user in roles.json"
         user = users()[env["MONGO_USERNAME"]]
         assert env["MONGO_PASSWORD_FILE"] == f"/run/secrets/{user['passwordSecret']}", name
     assert set(users()) == set(logins)
+
+
+def consumed_queues(service: dict[str, Any]) -> set[Queue]:
+    """The queues a compose service's worker consumes: its ``--queues``, or its program's."""
+    command = [str(word) for word in service.get("command") or []]
+    if not command or command[0] not in DEFAULT_QUEUES:
+        return set()
+    if "--queues" not in command:
+        return {DEFAULT_QUEUES[command[0]]}
+    names = command[command.index("--queues") + 1].split(",")
+    return {Queue(name) for name in names}
+
+
+def test_only_the_retention_users_service_takes_retention_jobs() -> None:
+    retention_queue = TASK_QUEUES[TaskName.RETENTION]
+    assert [task for task, queue in TASK_QUEUES.items() if queue is retention_queue] == [
+        TaskName.RETENTION
+    ], "the queue carries nothing but retention jobs"
+    consumers = {
+        name for name, service in services().items() if retention_queue in consumed_queues(service)
+    }
+    assert consumers == {"retention"}
+    assert environment(services()["retention"])["MONGO_USERNAME"] == RETENTION_USER
+    assert consumed_queues(services()["retention"]) == {retention_queue}
+    assert "tenants" not in secret_names(services()["retention"]), "retention never calls Graph"
+
+
+def test_every_queue_has_a_consumer_in_the_stack() -> None:
+    consumed = set().union(*(consumed_queues(service) for service in services().values()))
+    assert consumed == set(Queue)
 
 
 def test_mongo_gets_every_user_password_and_the_role_spec() -> None:

@@ -15,6 +15,9 @@ from pydantic.alias_generators import to_camel
 
 class Queue(StrEnum):
     SNAPSHOTS = "snapshots"
+    #: Retention is the only job that removes snapshot data: a queue of its own lets it run
+    #: in a worker logged in as the one database user allowed to, and no other worker.
+    RETENTION = "retention"
     DIFFS = "diffs"
     RECOVERIES = "recoveries"
     JOB_STATUS = "job-status"
@@ -33,7 +36,7 @@ class TaskName(StrEnum):
 TASK_QUEUES: dict[TaskName, Queue] = {
     TaskName.SNAPSHOT: Queue.SNAPSHOTS,
     TaskName.VERIFY: Queue.SNAPSHOTS,
-    TaskName.RETENTION: Queue.SNAPSHOTS,
+    TaskName.RETENTION: Queue.RETENTION,
     TaskName.SCHEDULE_SNAPSHOTS: Queue.SNAPSHOTS,
     TaskName.DIFFERENCE_REPORT: Queue.DIFFS,
     TaskName.RECOVERY: Queue.RECOVERIES,

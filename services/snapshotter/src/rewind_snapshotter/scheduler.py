@@ -7,7 +7,7 @@ a snapshotter) creates, for each configured tenant:
 - a snapshot job when the tenant's interval (``snapshot_interval_minutes``, or the
   tenant's own; 0 turns it off) has passed since its latest snapshot and its latest
   snapshot job, and no snapshot job of the tenant is running;
-- a retention job every ``retention_interval_minutes``.
+- a retention job every ``retention_interval_minutes``, sent to the retention queue;
 - a verify job of its newest snapshot every ``verify_interval_minutes`` (daily by
   default; 0 turns it off): a stored snapshot that no longer matches its hashes is found
   by a schedule, not only when someone thinks of asking.
@@ -37,7 +37,15 @@ from rewind_common.settings import Settings, TenantConnection, get_settings
 from rewind_common.storage.jobs import JobRepository
 from rewind_common.storage.mongo import Mongo
 from rewind_common.storage.snapshots import SnapshotStore
-from rewind_common.tasks import Queue, RetentionPayload, SnapshotPayload, TaskName, VerifyPayload
+from rewind_common.tasks import (
+    TASK_QUEUES,
+    JobPayload,
+    Queue,
+    RetentionPayload,
+    SnapshotPayload,
+    TaskName,
+    VerifyPayload,
+)
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +75,10 @@ class Scheduler:
         self._store = store
         self._redis = redis
         self._send_task = send_task
+
+    def _send(self, name: TaskName, payload: JobPayload) -> None:
+        """Send a task to its queue (retention's is not the snapshots queue)."""
+        self._send_task(name.value, args=[payload.dump()], queue=TASK_QUEUES[name].value)
 
     async def tick(self, now: datetime | None = None) -> list[Job]:
         """Create the jobs that are due; returns them."""
@@ -112,7 +124,7 @@ class Scheduler:
         )
         await self._jobs.insert(job)
         payload = SnapshotPayload(job_id=job.id, tenant_id=tenant_id, snapshot_id=snapshot_id)
-        self._send_task(TaskName.SNAPSHOT.value, args=[payload.dump()], queue=Queue.SNAPSHOTS.value)
+        self._send(TaskName.SNAPSHOT, payload)
         log.info("scheduled snapshot %s of tenant %s (job %s)", snapshot_id, tenant_id, job.id)
         return job
 
@@ -127,9 +139,7 @@ class Scheduler:
         job = Job(id=new_id(), tenant_id=tenant_id, kind=JobKind.RETENTION, created_by=CREATED_BY)
         await self._jobs.insert(job)
         payload = RetentionPayload(job_id=job.id, tenant_id=tenant_id)
-        self._send_task(
-            TaskName.RETENTION.value, args=[payload.dump()], queue=Queue.SNAPSHOTS.value
-        )
+        self._send(TaskName.RETENTION, payload)
         return job
 
     async def _verify_if_due(self, tenant: TenantConnection, now: datetime) -> Job | None:
@@ -152,7 +162,7 @@ class Scheduler:
         )
         await self._jobs.insert(job)
         payload = VerifyPayload(job_id=job.id, tenant_id=tenant_id, snapshot_id=newest.id)
-        self._send_task(TaskName.VERIFY.value, args=[payload.dump()], queue=Queue.SNAPSHOTS.value)
+        self._send(TaskName.VERIFY, payload)
         log.info("scheduled verification of snapshot %s (job %s)", newest.id, job.id)
         return job
 

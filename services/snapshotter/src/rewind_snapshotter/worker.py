@@ -1,8 +1,12 @@
-"""The snapshotter's Celery app: snapshot, verify and retention jobs and the scheduler's
-tick, all on the ``snapshots`` queue.
+"""The snapshotter's Celery app: snapshot and verify jobs and the scheduler's tick on the
+``snapshots`` queue, retention jobs on the ``retention`` queue.
 
-``rewind-snapshotter [--concurrency N]`` starts a worker. Tasks are thin: each runs one
-step of a job through ``JobRunner``; the work is in the handlers.
+``rewind-snapshotter [--concurrency N] [--queues snapshots,retention]`` starts a worker,
+consuming ``snapshots`` unless told otherwise. Retention, the only job that removes
+snapshot data, has a queue of its own so that a deployment runs it in a worker of its
+own, under the one database user allowed to remove; where the database has no users (the
+local stack) one worker may consume both. Tasks are thin: each runs one step of a job
+through ``JobRunner``; the work is in the handlers.
 """
 
 from __future__ import annotations

@@ -146,6 +146,30 @@ def register_job_task(
     return run
 
 
+def served_queues(app: Celery) -> set[Queue]:
+    """The queues whose every task ``app`` registers. A worker must consume no other: it
+    would acknowledge a message of a task it does not know and drop the job with it."""
+    registered = set(app.tasks)
+    return {
+        queue
+        for queue in set(TASK_QUEUES.values())
+        if all(name.value in registered for name, routed in TASK_QUEUES.items() if routed is queue)
+    }
+
+
+def worker_queues(app: Celery, requested: str) -> list[Queue]:
+    """The queues of a ``--queues`` value (comma-separated), each one ``app`` serves."""
+    names = [name.strip() for name in requested.split(",") if name.strip()]
+    known = {queue.value: queue for queue in served_queues(app)}
+    unknown = [name for name in names if name not in known]
+    if not names or unknown:
+        raise ValueError(
+            f"--queues must name one or more of {', '.join(sorted(known))}"
+            + (f"; not {', '.join(unknown)}" if unknown else "")
+        )
+    return [known[name] for name in dict.fromkeys(names)]
+
+
 def run_worker(
     name: str,
     queue: Queue,
@@ -153,19 +177,29 @@ def run_worker(
     create_app: Callable[[Settings], Celery],
     argv: Sequence[str] | None = None,
 ) -> None:
-    """The ``rewind-<name>`` command: a prefork Celery worker consuming ``queue``, with
-    metrics served from the parent process when ``REWIND_METRICS_PORT`` is set."""
+    """The ``rewind-<name>`` command: a prefork Celery worker consuming ``queue`` (or the
+    queues ``--queues`` names, among those the app serves), with metrics served from the
+    parent process when ``REWIND_METRICS_PORT`` is set."""
     parser = argparse.ArgumentParser(prog=f"rewind-{name}", description=description)
     parser.add_argument("--concurrency", type=int, default=2, help="worker processes")
+    parser.add_argument(
+        "--queues",
+        default=queue.value,
+        help="comma-separated queues to consume (default: %(default)s)",
+    )
     options = parser.parse_args(argv)
     settings = get_settings()
     configure_logging(settings.log_level, settings.log_format)
-    serve_metrics(settings.metrics_port)
     app = create_app(settings)
+    try:
+        queues = worker_queues(app, options.queues)
+    except ValueError as exc:
+        parser.error(str(exc))
+    serve_metrics(settings.metrics_port)
     tune_gc_for_jobs()  # forked pool processes inherit it
     worker_argv = [
         "worker",
-        "--queues", queue.value,
+        "--queues", ",".join(queue.value for queue in queues),
         "--concurrency", str(max(options.concurrency, 1)),
         "--pool", "prefork",
         "--hostname", f"{name}@%h",
