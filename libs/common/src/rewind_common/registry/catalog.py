@@ -45,6 +45,10 @@ USER = ObjectType(
         "preferredDataLocation", "preferredLanguage", "proxyAddresses", "securityIdentifier",
         "showInAddressList", "signInSessionsValidFromDateTime", "state", "streetAddress",
         "surname", "usageLocation", "userPrincipalName", "userType", "deletedDateTime",
+        # license and provisioning state, kept as evidence, never written; not
+        # licenseAssignmentStates, whose changes the users delta does not track
+        "assignedPlans", "provisionedPlans", "onPremisesProvisioningErrors",
+        "serviceProvisioningErrors",
     ),
     delta_path="/users/delta",
     soft_delete=SoftDelete.DIRECTORY,
@@ -87,6 +91,10 @@ USER = ObjectType(
         UnorderedCollection("imAddresses"),
         UnorderedCollection("identities"),
         UnorderedCollection("assignedLicenses", key="skuId"),
+        UnorderedCollection("assignedPlans"),
+        UnorderedCollection("provisionedPlans"),
+        UnorderedCollection("onPremisesProvisioningErrors"),
+        UnorderedCollection("serviceProvisioningErrors"),
     ),
     case_insensitive=frozenset({"userPrincipalName", "mail", "mailNickname", "otherMails"}),
     links=(Link("manager", "manager", targets=("user",), many=False),),
@@ -105,6 +113,8 @@ GROUP = ObjectType(
         "preferredDataLocation", "preferredLanguage", "proxyAddresses", "renewedDateTime",
         "resourceBehaviorOptions", "resourceProvisioningOptions", "securityEnabled",
         "securityIdentifier", "theme", "visibility", "deletedDateTime",
+        # group-based licensing and provisioning state, kept as evidence, never written
+        "assignedLicenses", "onPremisesProvisioningErrors", "serviceProvisioningErrors",
     ),
     delta_path="/groups/delta",
     # Microsoft 365 groups go to deleted items; security groups are deleted permanently.
@@ -136,6 +146,9 @@ GROUP = ObjectType(
         UnorderedCollection("proxyAddresses"),
         UnorderedCollection("resourceBehaviorOptions"),
         UnorderedCollection("resourceProvisioningOptions"),
+        UnorderedCollection("assignedLicenses", key="skuId"),
+        UnorderedCollection("onPremisesProvisioningErrors"),
+        UnorderedCollection("serviceProvisioningErrors"),
     ),
     case_insensitive=frozenset({"mailNickname", "mail"}),
     links=(
