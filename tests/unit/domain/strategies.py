@@ -7,12 +7,13 @@ import copy
 import random
 from typing import Any
 
+from hypothesis import settings
 from hypothesis import strategies as st
 
 from rewind_common.domain.equivalence import is_empty
 from rewind_common.domain.paths import join_path
 from rewind_common.domain.records import LinkValue, ObjectState, link_value
-from rewind_common.registry import ObjectType, get_type
+from rewind_common.registry import ObjectType, get_type, type_names
 
 Json = dict[str, Any]
 
@@ -52,6 +53,11 @@ GROUP_ID = "21d05557-b7b6-418f-86fa-a3118d751be4"
 APP_ID = "0d0021e2-eaab-4b9f-a5ad-38c55337d63e"
 POLICY_ID = "7359d0e0-d8a9-4afa-8a93-e23e099d7be8"
 LOCATION_ID = "0854951d-5fc0-4eb1-b392-9b2c9d7949c2"
+SERVICE_PRINCIPAL_ID = "59e617e5-e447-4adc-8b88-00af644d7c92"
+ORGANIZATION_ID = "84841066-274d-4ec0-a5c1-276be684bdd3"
+# Grants and assignments have Graph's opaque base64url ids, not GUIDs.
+GRANT_ID = "47nZsM8O_UuNq5Jz3QValETpqX7OcT1EgRxx6AR7VXqdkr0_VoxiRIUeDrmns6Kl"
+ASSIGNMENT_ID = "-WmtM5na7Uus0D8kI1yylpU9Mdo0Pb9OoBJvd3T5eKc"
 
 USERS = obj(
     {"id": st.just(USER_ID)},
@@ -97,6 +103,22 @@ _PERMISSION_SCOPE = obj(
     {"id": FEW_GUIDS, "value": WORDS, "type": st.sampled_from(["User", "Admin"])},
     isEnabled=st.booleans(),
     adminConsentDisplayName=maybe(WORDS),
+    adminConsentDescription=maybe(WORDS),
+    userConsentDisplayName=maybe(WORDS),
+    userConsentDescription=maybe(WORDS),
+)
+_APP_ROLE = obj(
+    {
+        "id": FEW_GUIDS,
+        "displayName": WORDS,
+        "allowedMemberTypes": st.lists(
+            st.sampled_from(["User", "Application"]), min_size=1, unique=True
+        ),
+    },
+    value=maybe(WORDS),
+    isEnabled=st.booleans(),
+    description=maybe(WORDS),
+    origin=maybe(st.just("Application")),
 )
 APPLICATIONS = obj(
     {"id": st.just(APP_ID), "displayName": WORDS},
@@ -122,20 +144,7 @@ APPLICATIONS = obj(
         ),
         "resourceAppId",
     ),
-    appRoles=keyed(
-        obj(
-            {
-                "id": FEW_GUIDS,
-                "displayName": WORDS,
-                "allowedMemberTypes": st.lists(
-                    st.sampled_from(["User", "Application"]), min_size=1, unique=True
-                ),
-            },
-            value=maybe(WORDS),
-            isEnabled=st.booleans(),
-        ),
-        "id",
-    ),
+    appRoles=keyed(_APP_ROLE, "id"),
     api=obj(
         requestedAccessTokenVersion=maybe(st.sampled_from([1, 2, 2.0])),
         oauth2PermissionScopes=keyed(_PERMISSION_SCOPE, "id"),
@@ -227,12 +236,11 @@ NAMED_LOCATIONS = obj(
     modifiedDateTime=TIMESTAMPS,
 )
 
-_TARGETS = keyed(
-    obj(
-        {"targetType": st.just("group"), "id": FEW_GUIDS | st.just("all_users")},
-        isRegistrationRequired=st.booleans(),
-    ),
-    "id",
+_TARGET = {"targetType": st.just("group"), "id": FEW_GUIDS | st.just("all_users")}
+_EXCLUDES = keyed(obj(_TARGET), "id")
+_METHOD_INCLUDES = keyed(obj(_TARGET, isRegistrationRequired=st.booleans()), "id")
+_CAMPAIGN_INCLUDES = keyed(
+    obj(_TARGET, targetedAuthenticationMethod=st.just("microsoftAuthenticator")), "id"
 )
 AUTH_METHODS_POLICIES = obj(
     {"id": st.just("authenticationMethodsPolicy")},
@@ -240,8 +248,8 @@ AUTH_METHODS_POLICIES = obj(
         authenticationMethodsRegistrationCampaign=obj(
             snoozeDurationInDays=st.integers(0, 14),
             state=st.sampled_from(["default", "enabled", "disabled"]),
-            includeTargets=_TARGETS,
-            excludeTargets=_TARGETS,
+            includeTargets=_CAMPAIGN_INCLUDES,
+            excludeTargets=_EXCLUDES,
         )
     ),
     authenticationMethodConfigurations=keyed(
@@ -250,21 +258,227 @@ AUTH_METHODS_POLICIES = obj(
                 "id": st.sampled_from(["Fido2", "Sms", "Email", "TemporaryAccessPass"]),
                 "state": st.sampled_from(["enabled", "disabled"]),
             },
-            includeTargets=_TARGETS,
-            excludeTargets=_TARGETS,
+            includeTargets=_METHOD_INCLUDES,
+            excludeTargets=_EXCLUDES,
         ),
         "id",
     ),
     lastModifiedDateTime=TIMESTAMPS,
 )
 
+_APP_IDS = st.sampled_from(
+    ["65415bb1-9267-4313-bbf5-ae259732ee12", "00000003-0000-0000-c000-000000000000"]
+)
+_KEY_CREDENTIAL = obj(
+    {"keyId": FEW_GUIDS},
+    displayName=maybe(st.just("CN=awsAPI")),
+    type=st.sampled_from(["AsymmetricX509Cert", "X509CertAndPassword"]),
+    usage=st.sampled_from(["Sign", "Verify"]),
+    customKeyIdentifier=maybe(st.just("lY85bR8r6yWTW6jnciNEONwlVhDyiQjdVLgPDnkI5mA=")),
+    key=st.none(),  # Graph never returns key material on a read
+    startDateTime=TIMESTAMPS,
+    endDateTime=TIMESTAMPS,
+)
+_PASSWORD_CREDENTIAL = obj(
+    {"keyId": FEW_GUIDS},
+    displayName=maybe(WORDS),
+    hint=maybe(st.just("618")),
+    secretText=st.none(),
+    startDateTime=TIMESTAMPS,
+    endDateTime=TIMESTAMPS,
+)
+SERVICE_PRINCIPALS = obj(
+    {"id": st.just(SERVICE_PRINCIPAL_ID), "appId": _APP_IDS, "displayName": WORDS},
+    accountEnabled=maybe(st.booleans()),
+    appDisplayName=maybe(WORDS),
+    appDescription=maybe(WORDS),
+    appOwnerOrganizationId=maybe(FEW_GUIDS),
+    appRoleAssignmentRequired=st.booleans(),
+    description=maybe(WORDS),
+    notes=maybe(WORDS),
+    homepage=maybe(URLS),
+    loginUrl=maybe(URLS),
+    logoutUrl=maybe(URLS),
+    publisherName=maybe(WORDS),  # returned by Graph though absent from the v1.0 metadata
+    preferredSingleSignOnMode=maybe(st.just("saml")),
+    preferredTokenSigningKeyThumbprint=maybe(st.just("A7D3C4626B8A84FDA868CCC67D274D402FFD0A10")),
+    samlSingleSignOnSettings=maybe(obj(relayState=maybe(URLS))),
+    servicePrincipalType=st.just("Application"),
+    signInAudience=st.sampled_from(["AzureADMyOrg", "AzureADandPersonalMicrosoftAccount"]),
+    tokenEncryptionKeyId=maybe(FEW_GUIDS),
+    alternativeNames=sets(WORDS),
+    replyUrls=sets(URLS),
+    servicePrincipalNames=sets(_APP_IDS | URLS),
+    notificationEmailAddresses=sets(EMAILS),
+    tags=sets(st.just("WindowsAzureActiveDirectoryIntegratedApp") | WORDS),
+    appRoles=keyed(_APP_ROLE, "id"),
+    oauth2PermissionScopes=keyed(_PERMISSION_SCOPE, "id"),
+    addIns=sets(
+        obj(
+            {
+                "id": FEW_GUIDS,
+                "type": WORDS,
+                "properties": sets(obj({"key": WORDS, "value": WORDS})),
+            }
+        ),
+        max_size=1,
+    ),
+    info=obj(
+        termsOfServiceUrl=maybe(URLS),
+        supportUrl=maybe(URLS),
+        privacyStatementUrl=maybe(URLS),
+        marketingUrl=maybe(URLS),
+        logoUrl=maybe(URLS),
+    ),
+    verifiedPublisher=obj(
+        displayName=maybe(WORDS),
+        verifiedPublisherId=maybe(st.just("1234567")),
+        addedDateTime=maybe(TIMESTAMPS),
+    ),
+    keyCredentials=keyed(_KEY_CREDENTIAL, "keyId", max_size=2),
+    passwordCredentials=keyed(_PASSWORD_CREDENTIAL, "keyId", max_size=2),
+    deletedDateTime=st.none(),
+)
+
+AUTHORIZATION_POLICIES = obj(
+    {"id": st.just("authorizationPolicy")},
+    displayName=st.just("Authorization Policy"),
+    description=st.just("Used to manage authorization related settings across the company."),
+    allowInvitesFrom=maybe(
+        st.sampled_from(
+            ["none", "adminsAndGuestInviters", "adminsGuestInvitersAndAllMembers", "everyone"]
+        )
+    ),
+    allowedToSignUpEmailBasedSubscriptions=st.booleans(),
+    allowedToUseSSPR=st.booleans(),
+    allowEmailVerifiedUsersToJoinOrganization=st.booleans(),
+    allowUserConsentForRiskyApps=maybe(st.booleans()),
+    blockMsolPowerShell=maybe(st.booleans()),
+    guestUserRoleId=maybe(st.just("10dae51f-b6af-4016-8d66-8c2a99b929b3") | FEW_GUIDS),
+    defaultUserRolePermissions=obj(
+        {
+            "allowedToCreateApps": st.booleans(),
+            "allowedToCreateSecurityGroups": st.booleans(),
+            "allowedToReadOtherUsers": st.booleans(),
+        },
+        allowedToCreateTenants=maybe(st.booleans()),
+        allowedToReadBitlockerKeysForOwnedDevice=maybe(st.booleans()),
+        permissionGrantPoliciesAssigned=sets(
+            st.sampled_from(
+                ["managePermissionGrantsForSelf.microsoft-user-default-low", "just-user-read"]
+            )
+        ),
+    ),
+)
+
+_PHONES = st.sampled_from(["425-555-0100", "+31 20 555 0101"])
+ORGANIZATIONS = obj(
+    {"id": st.just(ORGANIZATION_ID), "displayName": WORDS},
+    businessPhones=sets(_PHONES),
+    city=maybe(WORDS),
+    country=maybe(WORDS),
+    countryLetterCode=st.sampled_from(["NL", "US"]),
+    defaultUsageLocation=maybe(st.sampled_from(["NL", "US"])),
+    postalCode=maybe(WORDS),
+    state=maybe(WORDS),
+    street=maybe(WORDS),
+    preferredLanguage=maybe(st.sampled_from(["en", "nl"])),
+    tenantType=st.just("AAD"),
+    partnerTenantType=maybe(
+        st.sampled_from(["resellerPartnerDelegatedAdmin", "breadthPartner", "microsoftSupport"])
+    ),
+    # This flag and the quota are in Graph's answers though not in the v1.0 metadata.
+    isMultipleDataLocationsForServicesEnabled=maybe(st.booleans()),
+    onPremisesSyncEnabled=maybe(st.booleans()),
+    onPremisesLastSyncDateTime=maybe(TIMESTAMPS),
+    createdDateTime=TIMESTAMPS,
+    directorySizeQuota=obj(used=st.integers(0, 50000), total=st.just(50000)),
+    marketingNotificationEmails=sets(EMAILS),
+    securityComplianceNotificationMails=sets(EMAILS),
+    securityComplianceNotificationPhones=sets(_PHONES),
+    technicalNotificationMails=sets(EMAILS),
+    # Empty strings, as Graph's own example answers them: values, not absences.
+    privacyProfile=maybe(obj(contactEmail=EMAILS | st.just(""), statementUrl=URLS | st.just(""))),
+    assignedPlans=sets(
+        obj(
+            {
+                "assignedDateTime": TIMESTAMPS,
+                "capabilityStatus": st.sampled_from(["Enabled", "Deleted"]),
+                "service": st.sampled_from(["exchange", "MultiFactorService", "SCO"]),
+                "servicePlanId": FEW_GUIDS,
+            }
+        )
+    ),
+    provisionedPlans=sets(
+        obj(
+            {
+                "capabilityStatus": st.sampled_from(["Enabled", "Deleted"]),
+                "provisioningStatus": st.just("Success"),
+                "service": st.sampled_from(["exchange", "Adallom"]),
+            }
+        )
+    ),
+    verifiedDomains=keyed(
+        obj(
+            {"name": st.sampled_from(["Contoso.com", "contoso.onmicrosoft.com", "fabrikam.com"])},
+            capabilities=st.just("Email, OfficeCommunicationsOnline"),
+            isDefault=st.booleans(),
+            isInitial=st.booleans(),
+            type=st.just("Managed"),
+        ),
+        "name",
+    ),
+    deletedDateTime=st.none(),
+)
+
+# A grant's scope is one string of space-separated permission values.
+_SCOPES = st.lists(
+    st.sampled_from(
+        ["User.Read", "User.Read.All", "Group.Read.All", "Mail.ReadWrite", "openid", "profile"]
+    ),
+    min_size=1,
+    max_size=4,
+    unique=True,
+).map(" ".join)
+_GRANT = {
+    "id": st.just(GRANT_ID),
+    "clientId": FEW_GUIDS,
+    "resourceId": FEW_GUIDS,
+    "scope": _SCOPES,
+}
+# A grant for one user names that user; a grant for all users has no principal.
+GRANTS = st.one_of(
+    obj({**_GRANT, "consentType": st.just("Principal"), "principalId": FEW_GUIDS}),
+    obj({**_GRANT, "consentType": st.just("AllPrincipals"), "principalId": st.none()}),
+)
+
+APP_ROLE_ASSIGNMENTS = obj(
+    {
+        "id": st.just(ASSIGNMENT_ID),
+        # The all-zero role is the default access of an application without app roles.
+        "appRoleId": FEW_GUIDS | st.just("00000000-0000-0000-0000-000000000000"),
+        "principalId": FEW_GUIDS,
+        "principalType": st.sampled_from(["User", "Group", "ServicePrincipal"]),
+        "resourceId": FEW_GUIDS,
+    },
+    principalDisplayName=maybe(WORDS),
+    resourceDisplayName=maybe(WORDS),
+    createdDateTime=st.sampled_from(["2021-02-15T16:14:59.8643039Z", "2022-05-18T15:37:21Z"]),
+    deletedDateTime=st.none(),
+)
+
 BODIES: dict[str, st.SearchStrategy[Json]] = {
     "user": USERS,
     "group": GROUPS,
     "application": APPLICATIONS,
+    "servicePrincipal": SERVICE_PRINCIPALS,
     "conditionalAccessPolicy": POLICIES,
     "namedLocation": NAMED_LOCATIONS,
+    "authorizationPolicy": AUTHORIZATION_POLICIES,
     "authenticationMethodsPolicy": AUTH_METHODS_POLICIES,
+    "organization": ORGANIZATIONS,
+    "oAuth2PermissionGrant": GRANTS,
+    "appRoleAssignment": APP_ROLE_ASSIGNMENTS,
 }
 
 _MEMBERS = st.lists(FEW_GUIDS, max_size=4).map(lambda ids: link_value(ids, many=True))
@@ -272,9 +486,16 @@ LINKS: dict[str, st.SearchStrategy[dict[str, LinkValue]]] = {
     "user": st.fixed_dictionaries({"manager": maybe(FEW_GUIDS)}),
     "group": st.fixed_dictionaries({"members": _MEMBERS, "owners": _MEMBERS}),
     "application": st.fixed_dictionaries({"owners": _MEMBERS}),
+    "servicePrincipal": st.fixed_dictionaries({"owners": _MEMBERS}),
 }
 
-TYPE_NAMES = st.sampled_from(sorted(BODIES))
+#: Every registered type: properties run once per type, so none is left to chance, and a
+#: type added to the registry without strategies fails them.
+TYPES = sorted(type_names())
+TYPE_NAMES = st.sampled_from(TYPES)
+#: Examples per type and property: the default 100 for each of the types would slow
+#: every run, and successive runs draw different examples anyway.
+PER_TYPE = settings(max_examples=15)
 
 
 @st.composite

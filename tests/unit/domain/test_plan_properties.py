@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -22,7 +23,7 @@ from rewind_common.domain.plan import RecoveryPlan
 from rewind_common.domain.records import LinkValue, ObjectState
 from rewind_common.registry import get_type
 from tests.unit.domain.planning import AllExcept, graph_patch, plan
-from tests.unit.domain.strategies import TYPE_NAMES, state_pairs, states
+from tests.unit.domain.strategies import PER_TYPE, TYPES, state_pairs, states
 
 CHILDREN = "authenticationMethodConfigurations"
 
@@ -55,7 +56,9 @@ def _same_children(backup: ObjectState, stored: dict[str, object]) -> bool:
     )
 
 
-@given(st.data(), TYPE_NAMES)
+@pytest.mark.parametrize("type_name", TYPES)
+@PER_TYPE
+@given(data=st.data())
 def test_applying_a_plan_restores_every_recoverable_property(
     data: st.DataObject, type_name: str
 ) -> None:
@@ -94,7 +97,9 @@ def test_applying_a_plan_restores_every_recoverable_property(
         assert (linked.get(action.link) or None) == (wanted or None)
 
 
-@given(st.data(), TYPE_NAMES)
+@pytest.mark.parametrize("type_name", TYPES)
+@PER_TYPE
+@given(data=st.data())
 def test_a_plan_is_stable_and_the_applied_state_needs_no_further_plan(
     data: st.DataObject, type_name: str
 ) -> None:
@@ -116,7 +121,9 @@ def test_a_plan_is_stable_and_the_applied_state_needs_no_further_plan(
     assert not [a for a in again.actions if a.action is Action.LINKS and a.runnable]
 
 
-@given(st.data(), TYPE_NAMES)
+@pytest.mark.parametrize("type_name", TYPES)
+@PER_TYPE
+@given(data=st.data())
 def test_a_recreated_object_carries_every_writable_property_of_its_backup(
     data: st.DataObject, type_name: str
 ) -> None:
