@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import logging
+import time
 import uuid
 from typing import Any
 
@@ -80,20 +81,39 @@ def _batch_placeholder(ctx: Ctx) -> Response:  # pragma: no cover - replaced in 
     raise errors.method_not_allowed()
 
 
-def _app_id(authorization: str | None) -> str:
-    """The calling application from a JWT's ``appid``/``azp`` claim, when there is one."""
+def _claims(authorization: str | None) -> dict[str, Any] | None:
+    """The claims of a bearer token that is a JWT (signature not checked), else None: an
+    opaque token is accepted as it is."""
     if not authorization or not authorization.lower().startswith("bearer "):
-        return _ANONYMOUS_APP
+        return None
     parts = authorization[7:].strip().split(".")
     if len(parts) != 3:
-        return _ANONYMOUS_APP
+        return None
     try:
         claims = orjson.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
     except (ValueError, orjson.JSONDecodeError):
+        return None
+    return claims if isinstance(claims, dict) else None
+
+
+def _app_id(authorization: str | None) -> str:
+    """The calling application from a JWT's ``appid``/``azp`` claim, when there is one."""
+    claims = _claims(authorization)
+    if claims is None:
         return _ANONYMOUS_APP
-    if isinstance(claims, dict):
-        return str(claims.get("appid") or claims.get("azp") or _ANONYMOUS_APP)
-    return _ANONYMOUS_APP
+    return str(claims.get("appid") or claims.get("azp") or _ANONYMOUS_APP)
+
+
+def check_token(authorization: str | None, now: float) -> None:
+    """Refuse a request as Graph does when its bearer token is missing, or is a JWT whose
+    ``exp`` (seconds since the epoch) is not after ``now``. Graph checks the signature,
+    audience and issuer too; the emulator cannot, so it does not."""
+    authorization = authorization or ""
+    if not authorization.lower().startswith("bearer ") or not authorization[7:].strip():
+        raise errors.missing_token()
+    expires = (_claims(authorization) or {}).get("exp")
+    if isinstance(expires, int | float) and not isinstance(expires, bool) and expires <= now:
+        raise errors.expired_token()
 
 
 class Emulator:
@@ -130,9 +150,7 @@ class Emulator:
         envelope = False
         try:
             if not in_batch and self.config.require_token:
-                authorization = request.header("authorization") or ""
-                if not authorization.lower().startswith("bearer ") or not authorization[7:].strip():
-                    raise errors.missing_token()
+                check_token(request.header("authorization"), time.time())
             # Routing first so faulted requests count under their route; faults apply to
             # every path, unknown ones included.
             try:
@@ -233,7 +251,6 @@ class Emulator:
 
 _FAULT_ERRORS: dict[int, tuple[str, str]] = {
     400: ("Request_BadRequest", "The request was rejected (injected fault)."),
-    401: ("InvalidAuthenticationToken", "Access token has expired or is not yet valid."),
     403: ("Authorization_RequestDenied", "Insufficient privileges to complete the operation."),
     404: ("Request_ResourceNotFound", "Resource does not exist (injected fault)."),
     409: ("Request_MultipleObjectsWithSameKeyValue", "Conflict (injected fault)."),
@@ -253,6 +270,8 @@ def _fault_error(fault: Fault) -> errors.GraphError:
             fault.retry_after,
             {"x-ms-throttle-information": "ResourceUnitLimitExceeded"},
         )
+    if status == 401:
+        return errors.expired_token()
     fallback = (
         ("generalException", "Injected fault.")
         if status >= 500
@@ -263,4 +282,4 @@ def _fault_error(fault: Fault) -> errors.GraphError:
     return errors.GraphError(status, code, message, headers=headers)
 
 
-__all__: list[Any] = ["Emulator", "build_router"]
+__all__: list[Any] = ["Emulator", "build_router", "check_token"]

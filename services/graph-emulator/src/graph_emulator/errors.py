@@ -239,8 +239,43 @@ def count_not_supported() -> GraphError:
     return GraphError(400, "Request_BadRequest", "$count is not currently supported.")
 
 
+#: Graph's challenge on a 401. Microsoft's article "Extract authentication parameters from
+#: WWW-Authenticate headers" (learn.microsoft.com/entra/msal/dotnet/advanced/
+#: extract-authentication-parameters) shows it for an unauthenticated ``GET /v1.0/me``;
+#: a 401 for an expired token quoted with its headers (microsofthackathons/tdi#24, 2022)
+#: carries the same. It has no ``claims`` directive: that would be a CAE claims challenge,
+#: which msgraph-sdk answers by fetching a new token and sending the request once more.
+AUTHENTICATE_CHALLENGE = (
+    'Bearer realm="", authorization_uri="https://login.microsoftonline.com/common/oauth2/'
+    'authorize", client_id="00000003-0000-0000-c000-000000000000"'
+)
+
+
 def missing_token() -> GraphError:
-    return GraphError(401, "InvalidAuthenticationToken", "Access token is empty.")
+    return GraphError(
+        401,
+        "InvalidAuthenticationToken",
+        "Access token is empty.",
+        headers={"WWW-Authenticate": AUTHENTICATE_CHALLENGE},
+    )
+
+
+def expired_token() -> GraphError:
+    """Graph's answer to a token past its ``exp``.
+
+    Microsoft documents the status: 401 when the token "is invalid or has expired"
+    (learn.microsoft.com/graph/resolve-auth-errors; graph/errors: "Required
+    authentication information is either missing or not valid for the resource"). The
+    code and message are Graph's as quoted in public issues since 2023 (e.g.
+    AzureAD/microsoft-identity-web#3106, s1t5/mail-archiver#267, a Graph error body dated
+    2024-02-02 in firezone's tests); before that Graph said "Access token has expired or
+    is not yet valid." with the same code."""
+    return GraphError(
+        401,
+        "InvalidAuthenticationToken",
+        "Lifetime validation failed, the token is expired.",
+        headers={"WWW-Authenticate": AUTHENTICATE_CHALLENGE},
+    )
 
 
 def too_many_requests(retry_after: int | None, headers: Mapping[str, str]) -> GraphError:

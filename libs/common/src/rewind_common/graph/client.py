@@ -26,6 +26,7 @@ from urllib.parse import urlencode, urlsplit
 import httpx
 import orjson
 import redis.asyncio as aioredis
+from azure.core.credentials_async import AsyncTokenCredential
 from kiota_abstractions.method import Method
 from kiota_abstractions.native_response_handler import NativeResponseHandler
 from kiota_abstractions.request_information import RequestInformation
@@ -155,7 +156,10 @@ class GraphClient:
         budget: GraphBudget | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         observe: Observer | None = None,
+        credential: AsyncTokenCredential | None = None,
     ) -> None:
+        """``credential`` replaces the one the tenant's settings name; the caller keeps
+        it and closes it."""
         self.tenant = tenant
         self.base_url = tenant.graph_base_url.rstrip("/")
         self._base_path = urlsplit(self.base_url).path
@@ -170,7 +174,7 @@ class GraphClient:
             follow_redirects=False,
         )
         self._http = GraphClientFactory.create_with_custom_middleware(middleware, client=http)
-        provider, self._credential = authentication_provider(tenant)
+        provider, self._credential = authentication_provider(tenant, credential)
         self.adapter = GraphRequestAdapter(provider, client=self._http)
         self.adapter.base_url = self.base_url
         self.sdk = GraphServiceClient(request_adapter=self.adapter)
@@ -449,8 +453,10 @@ async def open_graph_client(
     redis: aioredis.Redis | None = None,
     transport: httpx.AsyncBaseTransport | None = None,
     observe: Observer | None = None,
+    credential: AsyncTokenCredential | None = None,
 ) -> AsyncIterator[GraphClient]:
-    """A client for one tenant, with the shared budget when Redis is given."""
+    """A client for one tenant, with the shared budget when Redis is given, and with
+    ``credential`` instead of the settings' own when one is given."""
     budget = None
     if redis is not None:
         budget = GraphBudget(
@@ -465,6 +471,7 @@ async def open_graph_client(
         budget=budget,
         transport=transport,
         observe=observe,
+        credential=credential,
     )
     try:
         yield client

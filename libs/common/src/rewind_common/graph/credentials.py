@@ -3,7 +3,9 @@
 App-only credentials come from azure-identity (async): client secret, certificate,
 workload identity (a federated token file, as on Kubernetes) or managed identity. They
 cache tokens and fetch new ones before expiry, so a job running for hours keeps working.
-A static bearer token, or none, is for the emulator.
+A static bearer token, or none, is for the emulator. Whatever the credential, kiota asks
+it for a token for every request, so a cached token is never sent past the credential's
+own judgement of its expiry.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
+from azure.core.credentials_async import AsyncTokenCredential
 from azure.identity.aio import (
     CertificateCredential,
     ClientSecretCredential,
@@ -82,10 +85,17 @@ def _azure_credential(tenant: TenantConnection) -> Any:
     raise ConfigurationError(f"no azure-identity credential for {tenant.credential.value!r}")
 
 
-def authentication_provider(tenant: TenantConnection) -> tuple[AuthenticationProvider, Any]:
+def authentication_provider(
+    tenant: TenantConnection, credential: AsyncTokenCredential | None = None
+) -> tuple[AuthenticationProvider, Any]:
     """The kiota authentication provider for a tenant, and the credential to close later
-    (None when there is nothing to close)."""
+    (None when there is nothing to close).
+
+    ``credential``, when given, stands in for the one the tenant's settings name (tests
+    bring their own token issuer); whoever passes it closes it."""
     host = urlsplit(tenant.graph_base_url).hostname or ""
+    if credential is not None:
+        return _azure_provider(tenant, credential, host), None
     if tenant.credential is CredentialKind.NONE:
         return AnonymousAuthenticationProvider(), None
     if tenant.credential is CredentialKind.STATIC_TOKEN:
@@ -94,9 +104,12 @@ def authentication_provider(tenant: TenantConnection) -> tuple[AuthenticationPro
         provider = StaticTokenProvider(tenant.static_token.get_secret_value(), host)
         return BaseBearerTokenAuthenticationProvider(provider), None
     credential = _azure_credential(tenant)
-    return (
-        AzureIdentityAuthenticationProvider(
-            credential, scopes=[tenant.graph_scope], allowed_hosts=[host]
-        ),
-        credential,
+    return _azure_provider(tenant, credential, host), credential
+
+
+def _azure_provider(
+    tenant: TenantConnection, credential: AsyncTokenCredential, host: str
+) -> AuthenticationProvider:
+    return AzureIdentityAuthenticationProvider(
+        credential, scopes=[tenant.graph_scope], allowed_hosts=[host]
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from rewind_common.errors import DependencyUnavailable, GraphError, GraphThrottled
 
@@ -29,6 +30,13 @@ def graph_error(status: int, body: Any, headers: Any, *, method: str, url: str) 
         inner = error.get("innerError") or error.get("innererror") or {}
         if isinstance(inner, dict):
             request_id = inner.get("request-id")
+    if status == 401:
+        # Graph's own message ("Lifetime validation failed, the token is expired.") does
+        # not say that authentication failed, nor where: a job's error must.
+        message = (
+            f"Microsoft Graph refused the access token for {method} {urlsplit(url).path} "
+            f"({status} {code}): {message}"
+        )
     if status == 429:
         return GraphThrottled(
             message,
