@@ -23,6 +23,7 @@ def _named_properties(object_type: ObjectType) -> set[str]:
         object_type.volatile,
         object_type.synced_mastered,
         object_type.case_insensitive,
+        object_type.word_sets,
         frozenset(object_type.not_recoverable),
     ):
         names |= group

@@ -61,6 +61,30 @@ def test_unordered_collections_compare_as_sets() -> None:
     assert equivalent(CA, policy, shuffled)
 
 
+def test_a_grants_scopes_compare_as_a_set_of_words() -> None:
+    grant = get_type("oAuth2PermissionGrant")
+    consent = {"id": "g", "clientId": "c", "resourceId": "r", "scope": "User.Read openid"}
+    # consent appends a scope, an admin's edit may reorder them; Graph pads with spaces
+    reordered = {**consent, "scope": " openid  User.Read "}
+    widened = {**consent, "scope": "openid User.Read Mail.Read"}
+
+    assert equivalent(grant, consent, reordered)
+    assert (
+        diff_object(
+            state("oAuth2PermissionGrant", consent), state("oAuth2PermissionGrant", reordered)
+        )
+        is None
+    )
+    change = diff_object(
+        state("oAuth2PermissionGrant", consent), state("oAuth2PermissionGrant", widened)
+    )
+    assert change is not None
+    assert [(p.path, p.backup, p.current) for p in change.properties] == [
+        ("scope", "User.Read openid", "openid User.Read Mail.Read")
+    ]
+    assert equivalent(grant, {**consent, "scope": " "}, {**consent, "scope": None})
+
+
 def test_ordered_collections_keep_their_order() -> None:
     user = edited(body("user"), "businessPhones", ["+1 425 555 0109", "+1 425 555 0110"])
     swapped = edited(user, "businessPhones", ["+1 425 555 0110", "+1 425 555 0109"])

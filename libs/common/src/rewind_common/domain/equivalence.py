@@ -17,6 +17,7 @@ defined here, driven by the type's registry entry:
 - unordered collections are sorted (and their scalar elements de-duplicated); object
   elements sort by their registry key, then by their canonical JSON;
 - strings under case-insensitive properties are case-folded;
+- space-separated word sets (a grant's ``scope``) become their sorted words;
 - integral floats become integers (``1.0`` and ``1`` are the same JSON number), while
   ``true`` and ``1`` stay different.
 """
@@ -41,6 +42,7 @@ class _Rules:
     writable_only: frozenset[str] | None
     unordered: Mapping[str, str | None]
     case_insensitive: frozenset[str]
+    word_sets: frozenset[str]
 
     def ignores(self, path: str, name: str) -> bool:
         """``name`` is the last step of ``path``, passed to spare re-parsing it."""
@@ -81,6 +83,7 @@ def _rules(object_type: ObjectType) -> _Rules:
         writable_only=object_type.writable_only,
         unordered={u.path: u.key for u in object_type.unordered},
         case_insensitive=object_type.case_insensitive,
+        word_sets=object_type.word_sets,
     )
     _RULES[object_type.name] = (object_type, rules)
     return rules
@@ -191,6 +194,8 @@ def _canon(rules: _Rules, value: Any, path: str, *, folded: bool) -> Any:
         if path in rules.unordered:
             return _sorted_set(items, rules.unordered[path])
         return items
+    if isinstance(value, str) and path in rules.word_sets:
+        return " ".join(sorted(set(value.split()))) or None
     if folded and isinstance(value, str):
         return value.casefold()
     if isinstance(value, float) and value.is_integer():

@@ -413,6 +413,7 @@ OAUTH2_PERMISSION_GRANT = ObjectType(
     read_only=frozenset({"id"}),
     create_only=frozenset({"clientId", "consentType", "principalId", "resourceId"}),
     required_on_create=frozenset({"clientId", "consentType", "resourceId", "scope"}),
+    word_sets=frozenset({"scope"}),
     references=(
         Reference("clientId", ("servicePrincipal",)),
         Reference("resourceId", ("servicePrincipal",)),

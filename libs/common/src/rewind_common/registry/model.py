@@ -159,6 +159,9 @@ class ObjectType:
     synced_mastered: frozenset[str] = frozenset()
     unordered: tuple[UnorderedCollection, ...] = ()
     case_insensitive: frozenset[str] = frozenset()
+    #: Strings holding a space-separated set of words (a grant's ``scope``): their order
+    #: and spacing carry no meaning, so they compare as sets.
+    word_sets: frozenset[str] = frozenset()
     references: tuple[Reference, ...] = ()
     links: tuple[Link, ...] = ()
     children: tuple[ChildCollection, ...] = ()
