@@ -197,13 +197,13 @@ class Stack:
         except OSError:
             return False
 
-    def start_recorder(self) -> ManagedProcess:
+    def start_recorder(self, extra_env: Mapping[str, str] | None = None) -> ManagedProcess:
         return self._add(
             ManagedProcess(
                 "recorder",
                 [console_script("rewind-recorder")],
                 log_path=self.root / "logs" / "recorder.log",
-                env=self.env(),
+                env=self.env(extra_env),
                 ready=lambda: self._celery_ready("recorder"),
             )
         )

@@ -1,5 +1,6 @@
 """``make demo`` against the whole stack as processes: the story runs from backup to a
-clean recovery, and the tenant ends as it was backed up."""
+clean recovery, the tenant ends as it was backed up, and every series the dashboard and
+the alert rules query is served by the processes Prometheus would scrape."""
 
 from __future__ import annotations
 
@@ -12,13 +13,27 @@ from pathlib import Path
 import httpx
 import pytest
 from devstack.stack import DEMO_TENANT, WORKER_SERVICES, Stack
+from prometheus_client.parser import text_string_to_metric_families
 
 from tests.support.stack import Clients, running_stack
+from tests.unit.deploy.support import (
+    PROMETHEUS_SERIES,
+    alert_rules,
+    dashboard_expressions,
+    queried_metrics,
+)
+
+#: Where each Rewind process of the stack serves its metrics (filled as it starts).
+METRICS: dict[str, str] = {}
 
 
 @pytest.fixture
 def stack(tmp_path: Path, redis_db_url: str, mongo_url: str) -> Iterator[Stack]:
-    with running_stack(tmp_path, redis_db_url, mongo_url, workers=WORKER_SERVICES) as running:
+    METRICS.clear()
+    with running_stack(
+        tmp_path, redis_db_url, mongo_url, workers=WORKER_SERVICES, metrics=METRICS
+    ) as running:
+        METRICS["api"] = f"{running.api_url}/metrics"
         httpx.post(
             f"{running.emulator_url}/_emulator/generate", json=DEMO_TENANT, timeout=60
         ).raise_for_status()
@@ -65,3 +80,22 @@ def test_the_demo_recovers_the_incident_it_plays(stack: Stack, tmp_path: Path) -
         a for a in after["types"]["application"]["active"] if a["displayName"] == "Mail Sync Helper"
     ]
     assert rogue == []
+
+    _assert_monitoring_sees_the_story()
+
+
+def _assert_monitoring_sees_the_story() -> None:
+    """Every series the dashboard and the alert rules query is served, after a backup, a
+    report and a recovery, by one of the processes Prometheus scrapes."""
+    served: set[str] = set()
+    for address in METRICS.values():
+        response = httpx.get(address, timeout=10)
+        assert response.status_code == 200, address
+        for family in text_string_to_metric_families(response.text):
+            served |= {sample.name for sample in family.samples}
+    queried = set().union(
+        *(queried_metrics(e) for e in dashboard_expressions().values()),
+        *(queried_metrics(r["expr"]) for r in alert_rules()),
+    )
+    missing = queried - served - PROMETHEUS_SERIES
+    assert not missing, f"queried but served by no process: {sorted(missing)}"

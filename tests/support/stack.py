@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from devstack.processes import free_port
 from devstack.stack import Stack, StackConfig, console_script
 
 from rewind_common.storage.mongo import Mongo
@@ -34,7 +35,11 @@ def running_stack(
     settings: Mapping[str, str] | None = None,
     step_seconds: float = 5.0,
     visibility_timeout: int = 300,
+    metrics: dict[str, str] | None = None,
 ) -> Iterator[Stack]:
+    """The stack as processes. With ``metrics`` (an empty dict to fill), the recorder and
+    each worker serve /metrics as a deployment's do, and ``metrics`` maps each to its
+    address."""
     database = f"rewind_e2e_{uuid.uuid4().hex[:10]}"
     running = Stack(
         StackConfig(
@@ -53,9 +58,9 @@ def running_stack(
     try:
         running.start_emulator()
         running.start_api()
-        running.start_recorder()
+        running.start_recorder(_metrics_env(running, "recorder", metrics))
         for worker in workers:
-            running.start_worker(worker)
+            running.start_worker(worker, _metrics_env(running, worker, metrics))
         yield running
     finally:
         # What the workers were doing before they were stopped (shown for a failed test);
@@ -75,6 +80,20 @@ def running_stack(
             await mongo.close()
 
         asyncio.run(drop())
+
+
+def _metrics_env(stack: Stack, name: str, addresses: dict[str, str] | None) -> dict[str, str]:
+    """Settings that make a Celery process serve its (multiprocess) metrics."""
+    if addresses is None:
+        return {}
+    port = free_port()
+    addresses[name] = f"http://127.0.0.1:{port}/metrics"
+    directory = stack.root / "metrics" / name
+    directory.mkdir(parents=True, exist_ok=True)  # samples are written from import on
+    return {
+        "REWIND_METRICS_PORT": str(port),
+        "PROMETHEUS_MULTIPROC_DIR": str(directory),
+    }
 
 
 def admin_token(stack: Stack) -> str:
