@@ -60,30 +60,29 @@ async def _jobs(stack: Stack) -> list[Job]:
         await mongo.close()
 
 
+def _ended(stack: Stack, kind: JobKind, deadline: float) -> Job | None:
+    """The tenant's first job of ``kind`` once it has ended (or as it is at the deadline)."""
+    job: Job | None = None
+    while time.monotonic() < deadline:
+        job = next((j for j in asyncio.run(_jobs(stack)) if j.kind is kind), None)
+        if job is not None and job.status.terminal:
+            break
+        time.sleep(0.5)
+    return job
+
+
 @pytest.mark.slow
 def test_the_scheduler_takes_a_snapshot_of_each_tenant(stack: Stack) -> None:
     httpx.post(
         f"{stack.emulator_url}/_emulator/generate", json={"users": 30, "seed": 3}, timeout=60
     ).raise_for_status()
     deadline = time.monotonic() + 120
-    snapshot: Job | None = None
-    while time.monotonic() < deadline:
-        jobs = asyncio.run(_jobs(stack))
-        snapshot = next((j for j in jobs if j.kind is JobKind.SNAPSHOT), None)
-        if snapshot is not None and snapshot.status.terminal:
-            break
-        time.sleep(1)
+    snapshot = _ended(stack, JobKind.SNAPSHOT, deadline)
     assert snapshot is not None, stack.processes["scheduler"].tail()
     assert snapshot.created_by == "scheduler"
     assert snapshot.status.value == "Completed", snapshot
     assert snapshot.result["snapshotId"] == snapshot.parameters["snapshotId"]
-    retention: Job | None = None
-    while time.monotonic() < deadline:
-        jobs = asyncio.run(_jobs(stack))
-        retention = next((j for j in jobs if j.kind is JobKind.RETENTION), None)
-        if retention is not None and retention.status.terminal:
-            break
-        time.sleep(0.5)
+    retention = _ended(stack, JobKind.RETENTION, deadline)
     assert retention is not None, stack.processes["scheduler"].tail()
     assert retention.created_by == "scheduler"
     assert retention.status.value == "Completed", (retention, stack.processes["snapshotter"].tail())
