@@ -76,36 +76,6 @@ def _emergency_access(number: int) -> dict[str, Any]:
     }
 
 
-#: Microsoft 365 E3 and three of its service plans (Exchange Online, SharePoint Online,
-#: Microsoft 365 Apps), as Entra's licensing service sets them on a licensed user.
-_E3_SKU = "05e9a617-0261-4cee-bb44-138d3ef5d965"
-_E3_PLANS = (
-    ("exchange", "efb87545-963c-4e0d-99df-69c6916d9eb0"),
-    ("SharePoint", "5dbe027f-2339-4123-9542-606e4d348a72"),
-    ("MicrosoftOffice", "43de0ff5-c92c-492b-9116-175376d08c38"),
-)
-
-
-def _licensed(assigned: str) -> dict[str, Any]:
-    """What direct licensing leaves on an employee (read-only in Graph)."""
-    return {
-        "assignedLicenses": [{"disabledPlans": [], "skuId": _E3_SKU}],
-        "assignedPlans": [
-            {
-                "assignedDateTime": assigned,
-                "capabilityStatus": "Enabled",
-                "service": service,
-                "servicePlanId": plan,
-            }
-            for service, plan in _E3_PLANS
-        ],
-        "provisionedPlans": [
-            {"capabilityStatus": "Enabled", "provisioningStatus": "Success", "service": service}
-            for service, _ in _E3_PLANS
-        ],
-    }
-
-
 def _params(raw: Any) -> dict[str, int]:
     if not isinstance(raw, dict):
         raise errors.bad_request("The generate request must be a JSON object.", "BadRequest")
@@ -205,8 +175,6 @@ class _Generator:
             body = builders.user(
                 shapes, values, object_id=new_guid(rng), created=timestamp(_when(rng))
             )
-            if index >= EMERGENCY_ACCOUNTS:
-                body.update(_licensed(body["createdDateTime"]))
             bodies.append(body)
             by_department.setdefault(department, []).append(body["id"])
         self.tenant.bulk_load("user", bodies)
