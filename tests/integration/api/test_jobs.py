@@ -89,6 +89,25 @@ async def test_canceling_a_queued_job_ends_it_through_the_recorder(
     assert "Canceled" in again.json()["error"]["message"]
 
 
+async def test_a_job_still_recorded_queued_but_started_is_left_to_its_worker(
+    client: httpx.AsyncClient, state: AppState, operator: dict[str, str]
+) -> None:
+    """The recorder lags behind a worker that started (here: finished) the job: the
+    cancel must not end it Canceled next to the work it completed."""
+    await state.jobs.insert(Job(id="job-2", tenant_id=TENANT, kind=JobKind.SNAPSHOT))
+    assert await state.control.claim_start("job-2")  # the worker's first step
+
+    response = await client.post(f"{JOBS}/job-2/cancel", headers=operator)
+
+    assert response.status_code == 202
+    assert response.json()["status"] == "Queued"
+    assert response.json()["cancelRequested"] is True
+    assert await queued_tasks(state.redis, Queue.JOB_STATUS.value) == []
+    # the worker's statuses arrive; it had passed its last look for a cancel
+    await _status(state, "job-2", 1, JobStatus.IN_PROGRESS)
+    assert (await _status(state, "job-2", 2, JobStatus.COMPLETED)).status is JobStatus.COMPLETED
+
+
 async def test_canceling_a_running_job_leaves_the_ending_to_its_worker(
     client: httpx.AsyncClient, state: AppState, operator: dict[str, str]
 ) -> None:

@@ -120,6 +120,41 @@ async def test_a_long_job_runs_as_resumable_steps(
     assert handler.applied == [0, 1, 2, 3, 4]
 
 
+async def test_a_job_canceled_before_its_start_is_never_run(
+    parts: tuple[JobRepository, JobControl],
+) -> None:
+    """The API ended it Canceled (no worker had claimed it): a delivery that arrives
+    afterwards, before the recorder applied the Canceled status, does nothing."""
+    jobs, control = parts
+    await jobs.insert(Job(id="j9", tenant_id=TENANT, kind=JobKind.SNAPSHOT))
+    await control.request_cancel("j9")
+    assert await control.cancel_unstarted("j9")
+    recorder = Recorder()
+    handler = CountingHandler(total=3, units_per_step=3)
+
+    decision = await JobRunner(jobs, control, recorder, step_seconds=60).run_step("j9", {}, handler)
+
+    assert not decision.enqueue_again
+    assert handler.applied == []
+    assert recorder.messages == []
+
+
+async def test_a_started_job_cannot_be_canceled_as_unstarted(
+    parts: tuple[JobRepository, JobControl],
+) -> None:
+    jobs, control = parts
+    await jobs.insert(Job(id="j8", tenant_id=TENANT, kind=JobKind.SNAPSHOT))
+    recorder = Recorder()
+    runner = JobRunner(jobs, control, recorder, step_seconds=60)
+    handler = CountingHandler(total=4, units_per_step=2)
+    assert (await runner.run_step("j8", {}, handler)).enqueue_again
+
+    assert not await control.cancel_unstarted("j8")
+    # its next step still runs (and would see a requested cancel between units)
+    assert not (await runner.run_step("j8", {}, handler)).enqueue_again
+    assert handler.applied == [0, 1, 2, 3]
+
+
 async def test_cancel_ends_the_job_between_units_and_keeps_what_was_done(
     parts: tuple[JobRepository, JobControl],
 ) -> None:

@@ -1,5 +1,12 @@
-"""Per-job coordination in Redis: status sequence numbers, cancel requests, and the lease
-that keeps two deliveries of the same job from running at once."""
+"""Per-job coordination in Redis: status sequence numbers, cancel requests, the lease
+that keeps two deliveries of the same job from running at once, and who ends a job
+canceled before it started.
+
+A job canceled while its recorded status is still ``Queued`` may in fact have started:
+the status recorder can lag behind a worker. The API ends such a job itself only if no
+worker has claimed it (``cancel_unstarted``), and a worker runs a job only if the API
+has not ended it so (``claim_start``): one atomic key decides, so a job never ends both
+``Canceled`` by the API and ``Completed`` by a worker that had already finished."""
 
 from __future__ import annotations
 
@@ -19,6 +26,11 @@ if redis.call('get', KEYS[1]) == ARGV[1] then
   return redis.call('pexpire', KEYS[1], ARGV[2])
 end
 return 0
+"""
+_CLAIM_START = """
+if redis.call('get', KEYS[1]) == 'canceled' then return 0 end
+redis.call('set', KEYS[1], 'started', 'EX', ARGV[1])
+return 1
 """
 _KEY_TTL_SECONDS = 30 * 24 * 3600
 
@@ -52,6 +64,27 @@ class JobControl:
             await self._redis.set(self._key("cancel", job_id), "1", ex=_KEY_TTL_SECONDS)
         except RedisError as exc:
             raise _unavailable(exc) from exc
+
+    async def cancel_unstarted(self, job_id: str) -> bool:
+        """True if no worker has started the job: it is now marked canceled before its
+        start, and no worker will run it (the caller reports it ``Canceled``)."""
+        try:
+            marked = await self._redis.set(
+                self._key("start", job_id), "canceled", nx=True, ex=_KEY_TTL_SECONDS
+            )
+        except RedisError as exc:
+            raise _unavailable(exc) from exc
+        return bool(marked)
+
+    async def claim_start(self, job_id: str) -> bool:
+        """True if the job may run (again): False once it was canceled before its start."""
+        try:
+            claimed = await self._redis.eval(
+                _CLAIM_START, 1, self._key("start", job_id), str(_KEY_TTL_SECONDS)
+            )
+        except RedisError as exc:
+            raise _unavailable(exc) from exc
+        return bool(claimed)
 
     async def cancel_requested(self, job_id: str) -> bool:
         try:

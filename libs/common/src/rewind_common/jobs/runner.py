@@ -164,6 +164,11 @@ class JobRunner:
         if job.status.terminal:
             return DONE
         try:
+            if not await self._control.claim_start(job_id):
+                # canceled by the API before any worker started it; its Canceled status
+                # is on its way to the recorder
+                log.info("job %s was canceled before it started", job_id)
+                return DONE
             token = await self._control.acquire_lease(job_id, self._lease_ms)
             if token is None:
                 remaining_ms = await self._control.lease_remaining_ms(job_id)

@@ -132,13 +132,15 @@ class JobService:
 
     async def cancel(self, tenant_id: str, job_id: str) -> Job:
         """Record a cancel request; the job ends ``Canceled`` when its worker sees it (or
-        through the status queue at once when no worker has picked it up)."""
+        through the status queue at once when no worker has started it). A job that ends
+        before its worker sees the request ends as it ended: its work is whole."""
         job = await self._state.jobs.get(tenant_id, job_id)
         if job.status.terminal:
             raise Conflict(f"job {job_id} already ended ({job.status.value})")
         job = await self._state.jobs.request_cancel(tenant_id, job_id)
         await self._state.control.request_cancel(job_id)
-        if job.status is JobStatus.QUEUED:
+        # Recorded as Queued is not proof that no worker started it: the recorder may lag.
+        if job.status is JobStatus.QUEUED and await self._state.control.cancel_unstarted(job_id):
             message = StatusMessage(
                 job_id=job.id,
                 tenant_id=job.tenant_id,
