@@ -3,6 +3,9 @@ bodies and default property sets."""
 
 from __future__ import annotations
 
+import asyncio
+import time
+
 import httpx
 import pytest
 
@@ -44,6 +47,28 @@ async def test_user_lifecycle_with_default_properties(http: httpx.AsyncClient) -
     missing = await http.get(f"/v1.0/users/{created['id']}")
     assert missing.status_code == 404
     assert missing.json()["error"]["code"] == "Request_ResourceNotFound"
+
+
+async def test_a_password_change_moves_last_password_change_time(http: httpx.AsyncClient) -> None:
+    """lastPasswordChangeDateTime: "when this Microsoft Entra user last changed their
+    password or when their password was created" (user resource). Other writes leave it."""
+    created = await new_user(http, "Megan Bowen")
+    fields = "?$select=createdDateTime,lastPasswordChangeDateTime"
+    got = (await http.get(f"/v1.0/users/{created['id']}{fields}")).json()
+    assert got["lastPasswordChangeDateTime"] == got["createdDateTime"]
+    await http.patch(f"/v1.0/users/{created['id']}", json={"jobTitle": "Marketing Manager"})
+    unchanged = (await http.get(f"/v1.0/users/{created['id']}{fields}")).json()
+    assert unchanged["lastPasswordChangeDateTime"] == got["lastPasswordChangeDateTime"]
+    await asyncio.sleep(1.01 - time.time() % 1)  # directory timestamps are whole seconds
+    reset = await http.patch(
+        f"/v1.0/users/{created['id']}",
+        json={
+            "passwordProfile": {"password": "Xk2-reset-Now!", "forceChangePasswordNextSignIn": True}
+        },
+    )
+    assert reset.status_code == 204
+    after = (await http.get(f"/v1.0/users/{created['id']}{fields}")).json()
+    assert after["lastPasswordChangeDateTime"] > got["lastPasswordChangeDateTime"]
 
 
 async def test_list_pages_with_absolute_next_links(http: httpx.AsyncClient) -> None:

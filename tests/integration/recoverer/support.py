@@ -160,7 +160,7 @@ def tenant_view(state: Mapping[str, Any]) -> dict[str, Any]:
         found: dict[str, Any] = {}
         for deleted, bodies in ((False, groups["active"]), (True, groups["deleted"])):
             for body in bodies:
-                found[body["id"]] = (deleted, comparable(type_name, body))
+                found[body["id"]] = (deleted, comparable(type_name, body, volatile=False))
         out[type_name] = found
     return out
 

@@ -146,17 +146,17 @@ class Harness:
         return job
 
 
-def comparable(type_name: str, body: Mapping[str, Any]) -> dict[str, Any]:
-    """A body without volatile properties, annotations (``@odata.type`` only matters for
-    types with derived types: deleted items carry it for every type), nulls and empty
-    collections:
+def comparable(type_name: str, body: Mapping[str, Any], *, volatile: bool = True) -> dict[str, Any]:
+    """A body without annotations (``@odata.type`` only matters for types with derived
+    types: deleted items carry it for every type), nulls and empty collections
+    (and volatile properties unless ``volatile``):
     Graph's delta leaves out properties never set, where a GET returns them as null or
     ``[]`` (DESIGN 6: null, missing and empty collection are equal)."""
     object_type = get_type(type_name)
     return {
         name: value
         for name, value in body.items()
-        if name not in object_type.volatile
+        if (volatile or name not in object_type.volatile)
         and ("@" not in name or (name == "@odata.type" and bool(object_type.derived_entities)))
         and value is not None
         and value != []
@@ -169,7 +169,7 @@ async def snapshot_contents(harness: Harness, record: SnapshotRecord) -> dict[st
     for type_name, count in record.counts.items():
         found: dict[str, Any] = {}
         async for state in harness.reader.states(record, type_name):
-            found[state.object_id] = (state.deleted, dict(state.body), dict(state.links))
+            found[state.object_id] = (state.deleted, state.as_returned, dict(state.links))
         assert len(found) == count, type_name
         contents[type_name] = found
     return contents
@@ -201,7 +201,7 @@ def assert_matches_state(
     contents: Mapping[str, Mapping[str, Any]], state: Mapping[str, Any], registry_select: bool
 ) -> None:
     """Every object and link of the emulator's state is in the snapshot, with the same
-    body apart from volatile properties (and, for types read with a ``$select``, apart
+    body, volatile properties included (and, for types read with a ``$select``, apart
     from properties outside it)."""
     for type_name, groups in state["types"].items():
         object_type = get_type(type_name)

@@ -10,6 +10,7 @@ import pytest
 
 from rewind_common.jobs.model import JobStatus
 from rewind_common.registry import ALL_TYPES
+from rewind_common.storage.manifest import Segment
 from rewind_common.storage.mongo import Collection
 from rewind_common.storage.snapshots import SnapshotStore
 from rewind_common.storage.staging import LINKS
@@ -26,6 +27,20 @@ READ_WHOLE = {t.name for t in ALL_TYPES if not t.tracks_changes}
 async def _ids(harness: Harness, type_name: str) -> list[str]:
     state = await harness.emulator.state()
     return [body["id"] for body in state["types"][type_name]["active"]]
+
+
+PA = "conditionalAccessPolicy"
+
+
+async def _content(harness: Harness, chain: list[Segment]) -> dict[str, Any]:
+    """What a manifest says of each object, volatile properties aside."""
+    return {
+        object_type.name: [
+            (e.object_id, e.version, e.deleted, e.display_name, dict(e.links))
+            async for e in harness.store.manifests.iterate_type(chain, object_type.name)
+        ]
+        for object_type in ALL_TYPES
+    }
 
 
 async def _matches(harness: Harness, snapshot_id: str) -> None:
@@ -113,6 +128,38 @@ async def test_sealing_asks_staging_only_about_the_types_that_changed(
 
 
 @pytest.mark.parametrize("compared", ["as read", "at sealing"])
+async def test_a_password_reset_is_kept_without_a_new_version(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch, compared: str
+) -> None:
+    """A reset changes only the user's lastPasswordChangeDateTime, a volatile property:
+    no new version is stored, and yet each snapshot shows the time as Graph returned it
+    then (an investigation asks when a password was last changed)."""
+    if compared == "at sealing":
+        monkeypatch.setattr(records, "DEDUP_FETCH_LIMIT", -1)
+    await harness.emulator.generate(users=40, groups=2, membersPerGroup=3)
+    user = (await _ids(harness, "user"))[0]
+    _, first = await harness.snapshot()
+    assert first is not None
+
+    await harness.emulator.graph_call(
+        "PATCH", f"/users/{user}", {"passwordProfile": {"password": "Reset-2026-n0w!"}}
+    )
+    job, second = await harness.snapshot()
+
+    assert job.status is JobStatus.COMPLETED, job.error
+    assert second is not None
+    assert second.mode == "incremental"
+    assert second.new_versions == 0
+    was = (await harness.reader.get(first, "user", [user]))[user]
+    now = (await harness.reader.get(second, "user", [user]))[user]
+    assert now.body == was.body
+    changed = now.volatile["lastPasswordChangeDateTime"]
+    assert changed > (was.volatile.get("lastPasswordChangeDateTime") or "")
+    await _matches(harness, second.id)
+    assert (await harness.verify(second.id)).status is JobStatus.COMPLETED
+
+
+@pytest.mark.parametrize("compared", ["as read", "at sealing"])
 async def test_content_changed_back_is_not_stored_again(
     harness: Harness, monkeypatch: pytest.MonkeyPatch, compared: str
 ) -> None:
@@ -154,7 +201,14 @@ async def test_content_changed_back_is_not_stored_again(
     assert third is not None
     assert third.mode == "incremental"
     assert third.new_versions == 0
-    assert third.manifest_root == first.manifest_root
+    # The content of the first snapshot again; only the policy's modifiedDateTime, kept
+    # beside its body, tells the policy was written since.
+    assert await _content(harness, third.chain) == await _content(harness, first.chain)
+    was = await harness.store.manifests.get_entries(first.chain, PA, [policy["id"]])
+    now = await harness.store.manifests.get_entries(third.chain, PA, [policy["id"]])
+    assert now[policy["id"]].volatile["modifiedDateTime"] > (
+        was[policy["id"]].volatile.get("modifiedDateTime") or ""
+    )
     original = await harness.store.manifests.get_entries(first.chain, "user", [user])
     restored = await harness.store.manifests.get_entries(third.chain, "user", [user])
     assert restored[user].version == original[user].version

@@ -4,8 +4,11 @@ a recovery's pre-recovery snapshot is verified like any snapshot."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from typing import Any
 
 import orjson
+import pytest
 from bson import Binary
 
 from rewind_common.domain.records import ObjectState
@@ -19,13 +22,25 @@ from tests.integration.tenant.emulated import TENANT_ID
 GROUP = "21d05557-b7b6-418f-86fa-a3118d751be4"
 
 
-async def _rename_first_entry(harness: Harness, segment: str, type_name: str) -> None:
-    """Rename the first manifest entry of a type, as someone with database access could."""
+def _renamed(row: list[Any]) -> None:
+    row[4] = "Renamed behind Rewind's back"
+
+
+def _backdated(row: list[Any]) -> None:
+    """Move a user's creation time: a kept volatile property, hashed into the manifest."""
+    assert row[8]["createdDateTime"]
+    row[8]["createdDateTime"] = "2001-01-01T00:00:00Z"
+
+
+async def _tamper_first_entry(
+    harness: Harness, segment: str, type_name: str, change: Callable[[list[Any]], None]
+) -> None:
+    """Change the first manifest entry of a type, as someone with database access could."""
     chunks = harness.mongo.collection(Collection.MANIFEST)
     chunk = await chunks.find_one({"seg": segment, "t": type_name})
     assert chunk is not None
     rows = chunk_rows(chunk)
-    rows[0][4] = "Renamed behind Rewind's back"
+    change(rows[0])
     await chunks.update_one({"_id": chunk["_id"]}, {"$set": {"e": Binary(orjson.dumps(rows))}})
 
 
@@ -66,11 +81,16 @@ async def test_verify_passes_then_fails_naming_a_tampered_version(harness: Harne
     assert (await harness.verify(first.id)).status is JobStatus.FAILED
 
 
-async def test_verify_names_a_tampered_manifest_entry(harness: Harness) -> None:
+@pytest.mark.parametrize(
+    ("type_name", "change"), [("group", _renamed), ("user", _backdated)], ids=["name", "volatile"]
+)
+async def test_verify_names_a_tampered_manifest_entry(
+    harness: Harness, type_name: str, change: Callable[[list[Any]], None]
+) -> None:
     await harness.emulator.generate()
     _, record = await harness.snapshot()
     assert record is not None
-    await _rename_first_entry(harness, record.id, "group")
+    await _tamper_first_entry(harness, record.id, type_name, change)
 
     failed = await harness.verify(record.id)
 
@@ -100,7 +120,7 @@ async def test_verify_checks_a_pre_recovery_snapshot_by_its_id(harness: Harness)
     assert verified.status is JobStatus.COMPLETED, verified.warnings
     assert verified.result["objects"] == 2
 
-    await _rename_first_entry(harness, partial.id, "user")
+    await _tamper_first_entry(harness, partial.id, "user", _renamed)
 
     failed = await harness.verify(partial.id)
     assert failed.status is JobStatus.FAILED

@@ -158,8 +158,8 @@ class SnapshotObject(ApiModel):
 
 
 class SnapshotObjectDetail(SnapshotObject):
-    #: The object as Graph returned it when it was backed up, less the volatile
-    #: properties its type's registry entry names (neither hashed nor kept).
+    #: The object as Graph returned it when it was backed up: its hashed body and the
+    #: volatile properties (sign-in activity, the service's timestamps) kept beside it.
     body: dict[str, Any]
     #: ``members`` / ``owners``: ids; ``manager``: an id or null (per the object's type).
     links: dict[str, list[str] | str | None]

@@ -14,6 +14,7 @@ from typing import Any
 from graph_emulator import builders, errors, lifecycle, objects
 from graph_emulator.context import Ctx
 from graph_emulator.http import Response, no_content
+from graph_emulator.ids import timestamp
 from graph_emulator.listing import page
 from graph_emulator.resources import USER
 from graph_emulator.router import Router
@@ -109,6 +110,8 @@ def create_user(ctx: Ctx) -> Response:
         raise errors.invalid_value("mailNickname", "User")
     password = check_password(values.pop("passwordProfile"))
     body = builders.user(ctx.shapes, values)
+    # "when this user last changed their password or when their password was created"
+    body["lastPasswordChangeDateTime"] = body["createdDateTime"]
     object_id = body["id"]
     ctx.tenant.insert("user", body)
     ctx.tenant.users_by_upn[upn.lower()] = object_id
@@ -123,10 +126,12 @@ def update_user(ctx: Ctx) -> Response:
     existing = objects.require(ctx, "user", ctx.params["id"])
     write = check_body(ctx, USER, existing=existing)
     values = write.values
+    password_changed = False
     if "passwordProfile" in values:
         password = check_password(values.pop("passwordProfile"))
         if password is not None:
             ctx.tenant.passwords[existing["id"]] = password
+            password_changed = True
     if "userPrincipalName" in values:
         upn = values["userPrincipalName"]
         if upn is None:
@@ -142,8 +147,11 @@ def update_user(ctx: Ctx) -> Response:
     if "userPrincipalName" in values:
         ctx.tenant.users_by_upn.pop(str(existing["userPrincipalName"]).lower(), None)
         ctx.tenant.users_by_upn[str(values["userPrincipalName"]).lower()] = existing["id"]
-    if values:
-        ctx.tenant.update("user", existing["id"], merge(ctx, "user", existing, values))
+    if values or password_changed:
+        updated = merge(ctx, "user", existing, values)
+        if password_changed:
+            updated["lastPasswordChangeDateTime"] = timestamp()
+        ctx.tenant.update("user", existing["id"], updated)
     return no_content()
 
 

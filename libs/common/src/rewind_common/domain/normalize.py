@@ -1,8 +1,9 @@
-"""From the body Graph returned to the body a backup stores and hashes.
+"""From the body Graph returned to the body a backup hashes and compares.
 
-A backup keeps every property Graph returned, exactly, except:
+A backup keeps every property Graph returned, exactly; its hashed body leaves out:
 - volatile properties (sign-in activity, service timestamps), which change on their own
-  and would make every snapshot store a new version of every object;
+  and would make every snapshot store a new version of every object. They are kept
+  beside the body (``volatile_part``), in the snapshot's manifest;
 - OData control annotations (``@odata.context``, ``@odata.nextLink``, ``*@odata.*``,
   ``*@delta``), which describe the response, not the object. ``@odata.type`` is kept: it
   says which derived type the object is (an ``ipNamedLocation``, say) and is required to
@@ -31,3 +32,8 @@ def normalize_body(object_type: ObjectType, raw: Mapping[str, Any]) -> JsonObjec
         for name, value in raw.items()
         if name not in object_type.volatile and not is_annotation(name)
     }
+
+
+def volatile_part(object_type: ObjectType, raw: Mapping[str, Any]) -> JsonObject:
+    """The volatile properties of ``raw``, as Graph returned them."""
+    return {name: value for name, value in raw.items() if name in object_type.volatile}

@@ -17,18 +17,27 @@ JsonObject = dict[str, Any]
 @dataclass(frozen=True)
 class ObjectState:
     """One object: its normalized body (volatile properties removed), whether it sits in
-    a recycle bin, and its links (``members``, ``owners``, ``manager``)."""
+    a recycle bin, and its links (``members``, ``owners``, ``manager``).
+
+    ``volatile`` holds the volatile properties Graph returned (sign-in activity, the
+    service's timestamps): kept with the backup, never hashed, compared or written."""
 
     type: str
     object_id: str
     body: Mapping[str, Any]
     deleted: bool = False
     links: Mapping[str, LinkValue] = field(default_factory=dict)
+    volatile: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def display_name(self) -> str | None:
         value = self.body.get(get_type(self.type).display_name)
         return value if isinstance(value, str) else None
+
+    @property
+    def as_returned(self) -> JsonObject:
+        """The body with its volatile properties: every property Graph returned."""
+        return {**self.body, **self.volatile} if self.volatile else dict(self.body)
 
     @property
     def key(self) -> tuple[str, str]:

@@ -28,6 +28,7 @@ from bson import Binary
 
 from rewind_common.domain.hashing import canonical_json
 from rewind_common.registry import ALL_TYPES
+from rewind_common.storage.canonical import canonical_bytes
 
 #: Link values in a manifest entry: the hash of a stored link set (many-valued links) or
 #: the linked object's id (``manager``).
@@ -56,6 +57,9 @@ class ManifestEntry:
     link_packs: Mapping[str, str] = field(default_factory=dict)
     #: How many ids each link set holds (counted into the snapshot's link counts).
     link_sizes: Mapping[str, int] = field(default_factory=dict)
+    #: The object's volatile properties as Graph returned them (never part of the
+    #: version's hash: they change on their own), covered by the Merkle leaf.
+    volatile: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def tombstone(self) -> bool:
@@ -65,7 +69,13 @@ class ManifestEntry:
         """The bytes this entry contributes to the snapshot's Merkle tree: its content,
         never where it is stored. Equal to ``canonical_json`` of the same list."""
         return leaf_bytes(
-            self.type, self.object_id, self.version, self.deleted, self.display_name, self.links
+            self.type,
+            self.object_id,
+            self.version,
+            self.deleted,
+            self.display_name,
+            self.links,
+            self.volatile,
         )
 
     def leaf_digest(self) -> bytes:
@@ -78,6 +88,7 @@ class ManifestEntry:
             and self.deleted == other.deleted
             and self.display_name == other.display_name
             and dict(self.links) == dict(other.links)
+            and dict(self.volatile) == dict(other.volatile)
         )
 
     # -- the compact form stored inside a chunk -------------------------------------
@@ -92,6 +103,7 @@ class ManifestEntry:
             dict(self.links) or None,
             dict(self.link_packs) or None,
             dict(self.link_sizes) or None,
+            dict(self.volatile) or None,
         ]
 
     @classmethod
@@ -106,6 +118,7 @@ class ManifestEntry:
             links=dict(row[5] or {}),
             link_packs=dict(row[6] or {}),
             link_sizes=dict(row[7] or {}) if len(row) > 7 else {},
+            volatile=dict(row[8] or {}) if len(row) > 8 else {},
         )
 
     # -- one entry as a document (kept for callers that think in entries) ------------
@@ -122,7 +135,7 @@ class ManifestEntry:
         return cls.from_row(document["t"], [document.get(name) for name in _ROW_FIELDS])
 
 
-_ROW_FIELDS = ("o", "v", "p", "d", "n", "l", "lp", "lc")
+_ROW_FIELDS = ("o", "v", "p", "d", "n", "l", "lp", "lc", "w")
 
 
 def chunk_document(
@@ -248,10 +261,17 @@ def leaf_bytes(
     deleted: bool,
     display_name: str | None,
     links: Mapping[str, str | None],
+    volatile: Mapping[str, Any] | None = None,
 ) -> bytes:
-    """``canonical_json([type, id, version, deleted, display name, links])``: what an
-    entry contributes to the Merkle tree, written by orjson when it writes the same."""
-    value = [type_name, object_id, version, deleted, display_name, links]
+    """``canonical_json([type, id, version, deleted, display name, links])``, with the
+    volatile properties appended when there are any (entries stored before they were
+    kept hash as they did): what an entry contributes to the Merkle tree, written by
+    orjson when it writes the same."""
+    value: list[Any] = [type_name, object_id, version, deleted, display_name, links]
+    if volatile:
+        value.append(dict(volatile))
+        value[5] = dict(links)
+        return canonical_bytes(value)
     # orjson sorts ASCII keys in RFC 8785 order itself; anything else is the reference's
     if type(links) is dict and all(name.isascii() for name in links):
         try:
@@ -264,7 +284,17 @@ def leaf_bytes(
 
 def row_leaf_digest(type_name: str, row: Sequence[Any]) -> bytes:
     """The Merkle leaf of an entry stored as ``row`` (see ``ManifestEntry.to_row``)."""
-    return leaf_digest(leaf_bytes(type_name, row[0], row[1], bool(row[3]), row[4], row[5] or {}))
+    return leaf_digest(
+        leaf_bytes(
+            type_name,
+            row[0],
+            row[1],
+            bool(row[3]),
+            row[4],
+            row[5] or {},
+            row[8] if len(row) > 8 else None,
+        )
+    )
 
 
 def leaf_digest(leaf: bytes) -> bytes:

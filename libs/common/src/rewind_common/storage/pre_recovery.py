@@ -170,6 +170,7 @@ def _entries(
                 display_name=state.display_name,
                 links=links,
                 link_sizes=sizes,
+                volatile=state.volatile,
             )
         )
     return entries, builders
@@ -216,6 +217,7 @@ class PreRecoverySnapshots:
                         if digest is not None and digest in where
                     },
                     link_sizes=e.link_sizes,
+                    volatile=e.volatile,
                 )
                 for e in entries[type_name]
             ]

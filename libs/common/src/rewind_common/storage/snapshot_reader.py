@@ -86,6 +86,7 @@ class SnapshotReader:
                     body=version_body(canonical),
                     deleted=entry.deleted,
                     links=self._links(entry, linksets),
+                    volatile=entry.volatile,
                 )
             )
         return states

@@ -32,34 +32,50 @@ def _left_out(object_type: ObjectType) -> frozenset[str]:
 
 
 #: For each type and each set of property names Graph answered with, in order: the
-#: names a stored body leaves out. Objects of a type come with the same few sets of names
-#: (the ones its ``$select`` asks for), so a body is a copy less a few names.
-_DROPPED: dict[tuple[str, tuple[str, ...]], tuple[str, ...]] = {}
+#: names a stored body leaves out, and which of them are volatile. Objects of a type come
+#: with the same few sets of names (the ones its ``$select`` asks for), so a body is a
+#: copy less a few names.
+_DROPPED: dict[tuple[str, tuple[str, ...]], tuple[tuple[str, ...], tuple[str, ...]]] = {}
 _DROPPED_MAX = 4096
 
 
-def body_of(object_type: ObjectType, raw: Mapping[str, Any]) -> dict[str, Any]:
-    """The body a backup stores: ``domain.normalize.normalize_body`` of what Graph
-    returned, expanded relationships left out (they are links, not properties).
-
-    The same rule as ``normalize_body``, decided once per set of property names: this
-    runs for every object of every snapshot."""
+def _dropped(
+    object_type: ObjectType, raw: Mapping[str, Any]
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
     names = tuple(raw)
     key = (object_type.name, names)
-    dropped = _DROPPED.get(key)
-    if dropped is None:
+    found = _DROPPED.get(key)
+    if found is None:
         left_out = _left_out(object_type)
         dropped = tuple(
             name
             for name in names
             if name in left_out or ("@" in name and name not in KEPT_ANNOTATIONS)
         )
+        found = (dropped, tuple(name for name in dropped if name in object_type.volatile))
         if len(_DROPPED) < _DROPPED_MAX:
-            _DROPPED[key] = dropped
+            _DROPPED[key] = found
+    return found
+
+
+def body_of(object_type: ObjectType, raw: Mapping[str, Any]) -> dict[str, Any]:
+    """The body a backup hashes: ``domain.normalize.normalize_body`` of what Graph
+    returned, expanded relationships left out (they are links, not properties).
+
+    The same rule as ``normalize_body``, decided once per set of property names: this
+    runs for every object of every snapshot."""
+    return parts_of(object_type, raw)[0]
+
+
+def parts_of(
+    object_type: ObjectType, raw: Mapping[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """``body_of(raw)`` and the volatile properties it leaves out (kept beside it)."""
+    dropped, volatile_names = _dropped(object_type, raw)
     body = dict(raw)
     for name in dropped:
         del body[name]
-    return body
+    return body, {name: raw[name] for name in volatile_names}
 
 
 def ids_of(items: Any) -> list[str]:
@@ -82,12 +98,14 @@ def state_of(
     for link in object_type.links:
         if links is not None and link.name in links:
             resolved[link.name] = link_value(list(links[link.name]), many=link.many)
+    body, volatile = parts_of(object_type, raw)
     return ObjectState(
         type=object_type.name,
         object_id=object_id(object_type, raw),
-        body=body_of(object_type, raw),
+        body=body,
         deleted=deleted,
         links=resolved,
+        volatile=volatile,
     )
 
 
@@ -151,11 +169,12 @@ def delta_item(object_type: ObjectType, raw: Mapping[str, Any]) -> DeltaItem:
             state=None,
             removed=str(reason or "deleted"),
         )
+    body, volatile = parts_of(object_type, raw)
     return DeltaItem(
         type=object_type.name,
         object_id=identifier,
         state=ObjectState(
-            type=object_type.name, object_id=identifier, body=body_of(object_type, raw)
+            type=object_type.name, object_id=identifier, body=body, volatile=volatile
         ),
         link_ops=link_ops(object_type, raw),
     )

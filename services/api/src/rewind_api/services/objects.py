@@ -100,7 +100,9 @@ class ObjectBrowser:
             else:
                 links[link.name] = value
         item = object_item(entry)
-        return SnapshotObjectDetail(**item.model_dump(), body=version.body, links=links)
+        # As Graph returned it: the hashed body and the volatile properties kept beside it
+        body = {**version.body, **entry.volatile}
+        return SnapshotObjectDetail(**item.model_dump(), body=body, links=links)
 
 
 async def _fill(

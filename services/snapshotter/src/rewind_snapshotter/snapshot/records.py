@@ -161,6 +161,8 @@ class PageWriter:
             "d": state.deleted,
             "n": state.display_name,
         }
+        if state.volatile:
+            record["w"] = state.volatile
         previous = self._previous.get(state.object_id)
         if previous is not None and previous.version == digest:
             record["p"] = previous.pack

@@ -43,6 +43,7 @@ class _Fold:
     deleted: bool = False
     name: str | None = None
     links: dict[str, tuple[Any, ...]] = field(default_factory=dict)
+    volatile: Mapping[str, Any] | None = None
 
 
 def _from_entry(entry: ManifestEntry, object_type: ObjectType) -> _Fold:
@@ -52,6 +53,7 @@ def _from_entry(entry: ManifestEntry, object_type: ObjectType) -> _Fold:
         pack=entry.pack,
         deleted=entry.deleted,
         name=entry.display_name,
+        volatile=entry.volatile,
     )
     for link in object_type.links:
         value = entry.links.get(link.name)
@@ -199,6 +201,7 @@ class BucketSealer:
             links or None,
             packs or None,
             sizes or None,
+            record.get("w") or None,
         ]
 
     async def _apply(self, fold: _Fold, record: StagingRecord) -> None:
@@ -214,6 +217,7 @@ class BucketSealer:
             fold.canonical = record.get("x")
             fold.deleted = bool(record.get("d"))
             fold.name = record.get("n")
+            fold.volatile = record.get("w")
         elif not fold.exists:
             return  # links of an object this segment never saw a body of
         for name, spec in (record.get("L") or {}).items():
@@ -306,6 +310,7 @@ class BucketSealer:
             pack=pack,
             link_packs=packs,
             link_sizes=sizes,
+            volatile=fold.volatile or {},
         )
         if not self._full and before is not None and entry.same_content(before):
             return None
