@@ -33,6 +33,40 @@ def test_bodies_are_normalized_as_the_domain_says_without_links(
     assert body_of(object_type, raw) == expected
 
 
+def test_volatile_properties_are_kept_beside_the_body_and_put_back_as_returned() -> None:
+    """A user as Graph returns it for the registry's $select (the user resource's
+    example values): the hashed body leaves out the volatile properties, the state keeps
+    the set ones, and the answer comes back from the two."""
+    user = get_type("user")
+    raw: dict[str, Any] = dict.fromkeys(user.select)
+    raw.update(
+        {
+            "id": "87d349ed-44d7-43e1-9a83-5f2406dee5bd",
+            "displayName": "Adele Vance",
+            "createdDateTime": "2021-03-25T21:06:37Z",
+            "lastPasswordChangeDateTime": "2021-03-25T21:06:37Z",
+            "signInSessionsValidFromDateTime": "2021-03-25T21:06:37Z",
+            "businessPhones": [],
+        }
+    )
+    state = state_of(user, raw, links={})
+
+    assert not user.volatile & set(state.body)
+    assert state.body == normalize_body(user, raw)
+    assert state.volatile == {
+        "createdDateTime": "2021-03-25T21:06:37Z",
+        "lastPasswordChangeDateTime": "2021-03-25T21:06:37Z",
+        "signInSessionsValidFromDateTime": "2021-03-25T21:06:37Z",
+    }
+    # null and missing are the same (DESIGN 6): a null volatile property is not kept
+    assert state.as_returned == {
+        name: value for name, value in raw.items() if value is not None or name not in user.volatile
+    }
+    item = delta_item(user, raw)
+    assert item.state is not None
+    assert item.state.volatile == state.volatile
+
+
 def test_a_listed_object_keeps_its_links_as_sorted_ids() -> None:
     group = get_type("group")
     state = state_of(

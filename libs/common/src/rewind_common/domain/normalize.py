@@ -35,5 +35,11 @@ def normalize_body(object_type: ObjectType, raw: Mapping[str, Any]) -> JsonObjec
 
 
 def volatile_part(object_type: ObjectType, raw: Mapping[str, Any]) -> JsonObject:
-    """The volatile properties of ``raw``, as Graph returned them."""
-    return {name: value for name, value in raw.items() if name in object_type.volatile}
+    """The volatile properties of ``raw`` that are set, as Graph returned them. A null
+    one is left out (null and missing are the same, DESIGN 6): most are null on most
+    objects (deletion and sync times), and a snapshot keeps them for every object."""
+    return {
+        name: value
+        for name, value in raw.items()
+        if name in object_type.volatile and value is not None
+    }

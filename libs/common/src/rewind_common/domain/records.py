@@ -37,7 +37,7 @@ class ObjectState:
     @property
     def as_returned(self) -> JsonObject:
         """The body with its volatile properties: every property Graph returned."""
-        return {**self.body, **self.volatile} if self.volatile else dict(self.body)
+        return as_returned(self.body, self.volatile)
 
     @property
     def key(self) -> tuple[str, str]:
@@ -52,3 +52,9 @@ def link_value(ids: list[str] | tuple[str, ...] | set[str], *, many: bool) -> Li
     if len(unique) > 1:
         raise ValueError(f"a single-valued link holds {len(unique)} ids")
     return unique[0] if unique else None
+
+
+def as_returned(body: Mapping[str, Any], volatile: Mapping[str, Any]) -> JsonObject:
+    """A stored body with the volatile properties kept beside it: what Graph returned,
+    less volatile properties that were null (``normalize.volatile_part``)."""
+    return {**body, **volatile} if volatile else dict(body)

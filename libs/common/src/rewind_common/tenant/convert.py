@@ -70,12 +70,18 @@ def body_of(object_type: ObjectType, raw: Mapping[str, Any]) -> dict[str, Any]:
 def parts_of(
     object_type: ObjectType, raw: Mapping[str, Any]
 ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """``body_of(raw)`` and the volatile properties it leaves out (kept beside it)."""
+    """``body_of(raw)`` and the volatile properties it leaves out that are set (kept
+    beside it; see ``domain.normalize.volatile_part``)."""
     dropped, volatile_names = _dropped(object_type, raw)
     body = dict(raw)
     for name in dropped:
         del body[name]
-    return body, {name: raw[name] for name in volatile_names}
+    volatile = {}
+    for name in volatile_names:
+        value = raw[name]
+        if value is not None:
+            volatile[name] = value
+    return body, volatile
 
 
 def ids_of(items: Any) -> list[str]:

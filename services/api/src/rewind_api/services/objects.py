@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 from rewind_api.schemas import SnapshotObject, SnapshotObjectDetail
+from rewind_common.domain.records import as_returned
 from rewind_common.errors import InvalidRequest, NotFound
 from rewind_common.registry import REGISTRY, get_type
 from rewind_common.storage.manifest import ManifestEntry
@@ -101,7 +102,7 @@ class ObjectBrowser:
                 links[link.name] = value
         item = object_item(entry)
         # As Graph returned it: the hashed body and the volatile properties kept beside it
-        body = {**version.body, **entry.volatile}
+        body = as_returned(version.body, entry.volatile)
         return SnapshotObjectDetail(**item.model_dump(), body=body, links=links)
 
 
