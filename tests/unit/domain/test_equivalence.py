@@ -120,6 +120,21 @@ def test_case_insensitive_properties_ignore_case_but_others_do_not() -> None:
     assert not equivalent(USER, user, edited(user, "displayName", "ADELE VANCE"))
 
 
+def test_notification_addresses_compare_as_mail_does() -> None:
+    """Who is told about expiring certificates and security notices: the same mailbox
+    written in other case is no drift, another mailbox is."""
+    organization, sp = get_type("organization"), get_type("servicePrincipal")
+    org = body("organization")
+    for name in ("technicalNotificationMails", "securityComplianceNotificationMails"):
+        written = edited(org, name, ["SecOps@Contoso.com"])
+        assert equivalent(organization, written, edited(org, name, ["secops@contoso.com"]))
+        assert not equivalent(organization, written, edited(org, name, ["attacker@evil.test"]))
+    app = body("servicePrincipal")
+    told = edited(app, "notificationEmailAddresses", ["Admin@Contoso.com"])
+    assert equivalent(sp, told, edited(app, "notificationEmailAddresses", ["admin@contoso.com"]))
+    assert not equivalent(sp, told, edited(app, "notificationEmailAddresses", ["x@evil.test"]))
+
+
 def test_volatile_and_server_set_properties_are_ignored_create_only_are_not() -> None:
     user = body("user")
     touched = edited(user, "signInActivity", {"lastSignInDateTime": "2026-01-01T00:00:00Z"})

@@ -220,6 +220,7 @@ SERVICE_PRINCIPAL = ObjectType(
         "passwordCredentials": "client secrets are never readable from Graph",
         "keyCredentials": "certificate key material is not returned in a backup",
     },
+    case_insensitive=frozenset({"notificationEmailAddresses"}),
     unordered=(
         UnorderedCollection("tags"),
         UnorderedCollection("alternativeNames"),
@@ -390,6 +391,13 @@ ORGANIZATION = ObjectType(
         }
     ),
     volatile=frozenset({"createdDateTime", "deletedDateTime", "onPremisesLastSyncDateTime"}),
+    # Mail addresses, compared as the directory treats them (as a user's mail is).
+    case_insensitive=frozenset(
+        {
+            "marketingNotificationEmails", "securityComplianceNotificationMails",
+            "technicalNotificationMails",
+        }
+    ),
     unordered=(
         UnorderedCollection("businessPhones"),
         UnorderedCollection("marketingNotificationEmails"),
