@@ -121,6 +121,9 @@ async def test_a_batch_is_judged_by_its_own_token_only(required: httpx.AsyncClie
     assert error(refused)["code"] == "InvalidAuthenticationToken"
     stats = (await required.get("/_emulator/stats")).json()
     assert stats["byStatus"] == {"200": 3, "401": 1}
+    # the refused envelope counts under its route, as the accepted one does
+    assert stats["byRoute"]["POST /$batch"] == 2
+    assert "POST (unmatched)" not in stats["byRoute"]
 
 
 async def test_an_injected_401_is_the_expired_token_answer(required: httpx.AsyncClient) -> None:

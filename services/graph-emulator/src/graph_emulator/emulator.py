@@ -149,19 +149,23 @@ class Emulator:
         extra_headers: dict[str, str] = {}
         envelope = False
         try:
-            if not in_batch and self.config.require_token:
-                check_token(request.header("authorization"), time.time())
-            # Routing first so faulted requests count under their route; faults apply to
-            # every path, unknown ones included.
+            # Routing first so refused and faulted requests count under their route. The
+            # token is judged before anything else, an unknown path included; then
+            # faults, which apply to every path.
+            unrouted: errors.GraphError | None = None
             try:
                 match = self.router.match(method, request.path)
             except errors.GraphError as exc:
-                await self._apply_faults(method, request.version_prefix + request.path)
-                raise exc from None
-            route = match.template
-            # a refused $batch is still an envelope: none of its requests was written
-            envelope = route == BATCH_TEMPLATE and not in_batch
+                unrouted = exc
+            else:
+                route = match.template
+                # a refused $batch is still an envelope: none of its requests was written
+                envelope = route == BATCH_TEMPLATE and not in_batch
+            if not in_batch and self.config.require_token:
+                check_token(request.header("authorization"), time.time())
             await self._apply_faults(method, request.version_prefix + request.path)
+            if unrouted is not None:
+                raise unrouted
             ctx = Ctx(request, self.tenant, self.shapes, self.config, match.params)
             if route == BATCH_TEMPLATE:
                 if in_batch:
