@@ -8,10 +8,17 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from rewind_common.domain.normalize import normalize_body
+from rewind_common.domain.normalize import normalize_body, volatile_part
 from rewind_common.registry import get_type
 from rewind_common.tenant import LinkOps
-from rewind_common.tenant.convert import body_of, delta_item, ids_of, link_ops, state_of
+from rewind_common.tenant.convert import (
+    body_of,
+    delta_item,
+    ids_of,
+    link_ops,
+    parts_of,
+    state_of,
+)
 
 NAMES = st.sampled_from(
     [
@@ -22,7 +29,7 @@ NAMES = st.sampled_from(
 )  # fmt: skip
 
 
-@given(st.dictionaries(NAMES, st.integers() | st.text(max_size=3), max_size=10))
+@given(st.dictionaries(NAMES, st.none() | st.integers() | st.text(max_size=3), max_size=10))
 @pytest.mark.parametrize("type_name", ["user", "group", "namedLocation", "organization"])
 def test_bodies_are_normalized_as_the_domain_says_without_links(
     type_name: str, raw: dict[str, Any]
@@ -31,6 +38,7 @@ def test_bodies_are_normalized_as_the_domain_says_without_links(
     navigations = {link.navigation for link in object_type.links}
     expected = normalize_body(object_type, {k: v for k, v in raw.items() if k not in navigations})
     assert body_of(object_type, raw) == expected
+    assert parts_of(object_type, raw) == (expected, volatile_part(object_type, raw))
 
 
 def test_volatile_properties_are_kept_beside_the_body_and_put_back_as_returned() -> None:
