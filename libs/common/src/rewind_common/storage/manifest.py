@@ -269,25 +269,15 @@ def leaf_bytes(
     orjson when it writes the same."""
     value: list[Any] = [type_name, object_id, version, deleted, display_name, links]
     if volatile:
-        value.append(volatile)
-        # Mostly timestamps: strings under the registry's (ASCII) names, which orjson
-        # writes as the reference does; anything else is checked by canonical_bytes.
-        if not all(type(item) is str for item in volatile.values()):
-            value[5], value[6] = dict(links), dict(volatile)
-            return canonical_bytes(value)
+        # values of any JSON type: canonical_bytes decides when orjson's form will do
+        return canonical_bytes([*value[:5], dict(links), dict(volatile)])
     # orjson sorts ASCII keys in RFC 8785 order itself; anything else is the reference's
-    if (
-        type(links) is dict
-        and all(name.isascii() for name in links)
-        and (not volatile or (type(volatile) is dict and "".join(volatile).isascii()))
-    ):
+    if type(links) is dict and all(name.isascii() for name in links):
         try:
             return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
         except orjson.JSONEncodeError:
             pass
     value[5] = dict(links)
-    if volatile:
-        value[6] = dict(volatile)
     return canonical_json(value)
 
 
