@@ -15,6 +15,7 @@ from rewind_common.storage.manifest import (
     chunk_document,
     chunk_entries,
     row_leaf_digest,
+    row_leaf_digests,
 )
 from rewind_snapshotter.manifest_pass import ResumableMerkle
 from rewind_snapshotter.snapshot.seal_phase import SEAL_UNIT, seal_units
@@ -158,6 +159,12 @@ def test_an_entrys_leaf_is_its_canonical_json_and_survives_a_chunk(
     document = chunk_document("s1", "group", [entry.to_row()], [entry.leaf_digest()])
     assert chunk_entries(document) == [entry]
     assert row_leaf_digest("group", entry.to_row()) == entry.leaf_digest()
+    # sealing's way, a chunk's rows at once, and a row whose links are not the type's
+    odd = [*entry.to_row()[:5], {"ключ": "x", **links}, *entry.to_row()[6:]]
+    assert row_leaf_digests("group", [entry.to_row(), odd]) == [
+        entry.leaf_digest(),
+        row_leaf_digest("group", odd),
+    ]
 
 
 def test_small_types_seal_in_one_unit_big_ones_bucket_by_bucket() -> None:

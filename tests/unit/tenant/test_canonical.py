@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from rewind_common.domain.hashing import version_hash
-from rewind_common.storage.canonical import canonical_and_hash, canonical_bytes
+from rewind_common.storage.canonical import canonical_and_hash, canonical_bytes, canonical_strings
 
 KEYS = st.text(max_size=6) | st.sampled_from(["id", "displayName", "a:b", "x,y", "ключ", "😀"])
 SCALARS = (
@@ -21,7 +21,9 @@ SCALARS = (
     | st.integers(min_value=-(2**60), max_value=2**60)
     | st.floats(allow_nan=False, allow_infinity=False)
     | st.text()
-    | st.sampled_from(["10:30.5", "SMTP:ada@contoso.com", "1e5", ",e", "[.1"])
+    | st.sampled_from(
+        ["10:30.5", "SMTP:ada@contoso.com", "SMTP:eva@contoso.com", "1e5", ",e", "[.1"]
+    )
 )
 JSON = st.recursive(
     SCALARS,
@@ -65,6 +67,17 @@ def test_values_that_leave_the_fast_path_still_match(value: dict[str, Any]) -> N
     else:
         with pytest.raises(expected):
             canonical_bytes(value)
+
+
+@given(st.lists(st.text() | st.sampled_from(["\ud800", "a\u2028b", '"\\', "é", "😀"])))
+def test_canonical_strings_equal_rfc8785(values: list[str]) -> None:
+    # a link set's ids: hashed as RFC 8785 writes them, whatever characters they hold
+    expected = _reference(values)
+    if isinstance(expected, bytes):
+        assert canonical_strings(values) == expected
+    else:
+        with pytest.raises(expected):
+            canonical_strings(values)
 
 
 def test_integers_beyond_53_bits_are_refused_like_rfc8785() -> None:

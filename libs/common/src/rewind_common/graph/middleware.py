@@ -4,11 +4,13 @@ every 429 pauses the tenant for all processes."""
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable
+import functools
+from collections.abc import Callable, Mapping
+from types import MappingProxyType
 from urllib.parse import parse_qsl, urlsplit
 
 import httpx
+import orjson
 from kiota_http.middleware.middleware import BaseMiddleware
 
 from rewind_common.graph.budget import GraphBudget
@@ -32,16 +34,22 @@ def _relative_path(url: httpx.URL, base_path: str) -> str:
 def batch_cost(body: bytes) -> RequestCost:
     """A $batch costs what its requests cost: Graph evaluates each one on its own."""
     try:
-        requests = json.loads(body).get("requests", [])
+        requests = orjson.loads(body).get("requests", [])
     except (ValueError, AttributeError):
         return RequestCost(1, 0)
     units = writes = 0
     for item in requests:
         url = urlsplit(str(item.get("url", "")))
-        cost = request_cost(str(item.get("method", "GET")), url.path, dict(parse_qsl(url.query)))
+        cost = request_cost(str(item.get("method", "GET")), url.path, _query(url.query))
         units += cost.resource_units
         writes += cost.writes
     return RequestCost(max(units, 1), writes)
+
+
+@functools.lru_cache(maxsize=256)
+def _query(query: str) -> Mapping[str, str]:
+    """A query string's parameters: the requests of a $batch mostly share one."""
+    return MappingProxyType(dict(parse_qsl(query)))
 
 
 class BudgetMiddleware(BaseMiddleware):

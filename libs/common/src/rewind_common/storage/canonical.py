@@ -24,12 +24,15 @@ from rewind_common.domain.hashing import canonical_json as reference_canonical_j
 
 _SAFE_INT = 2**53 - 1
 _OPTIONS = orjson.OPT_SORT_KEYS | orjson.OPT_STRICT_INTEGER
-#: Every float in orjson's output is a number in value position (right after ``:``,
+#: Every float in orjson's output is a number in value position (right after ``":``,
 #: ``[`` or ``,``; orjson writes no spaces) with a fraction or an exponent. With digits
 #: and signs deleted, ``e``/``E`` read as ``.`` and ``[``/``,`` as ``:``, each becomes
-#: ``:.``: its absence proves there is no float. A string may contain it too ("10:30.5"),
-#: which only costs the slower check. Two C-speed passes, no regular expression.
+#: ``:.``: its absence proves there is no float, in one search. A string holds it too
+#: now and then ("10:30.5", and "SMTP:eva@..." in every address starting with an e):
+#: then the exact marks are looked for, ``":.``, ``[.`` or ``,.`` with ``[`` and ``,``
+#: kept (a colon inside a string is not after a quote), before the slowest check.
 _FLOAT_TABLE = bytes.maketrans(b"eE[,", b"..::")
+_EXACT_FLOAT_TABLE = bytes.maketrans(b"eE", b"..")
 _DIGITS = b"0123456789+-"
 
 
@@ -60,14 +63,37 @@ def _simple(value: Any) -> bool:
 
 def canonical_bytes(value: Mapping[str, Any] | list[Any]) -> bytes:
     """RFC 8785 bytes of ``value``, identical to ``domain.hashing.canonical_json``."""
+    written = canonical_transient(value)
+    return right_sized(written) if written is not None else reference_canonical_json(value)
+
+
+def canonical_transient(value: Mapping[str, Any] | list[Any]) -> bytes | None:
+    """``canonical_bytes(value)`` when orjson writes it, in orjson's own buffer (for bytes
+    hashed and dropped, not kept); None when only the reference writes it."""
     try:
         # strict integers: anything beyond 53 bits is refused, like RFC 8785 does
         written = orjson.dumps(value, option=_OPTIONS)
     except orjson.JSONEncodeError:
-        return reference_canonical_json(value)  # a big integer or a lone surrogate
+        return None  # a big integer or a lone surrogate
     # ASCII output has ASCII keys; without a float-like token it has no float.
-    plain = written.isascii() and b":." not in written.translate(_FLOAT_TABLE, _DIGITS)
-    return right_sized(written) if plain or _simple(value) else reference_canonical_json(value)
+    return written if (written.isascii() and _no_float(written)) or _simple(value) else None
+
+
+def _no_float(written: bytes) -> bool:
+    if b":." not in written.translate(_FLOAT_TABLE, _DIGITS):
+        return True
+    marked = written.translate(_EXACT_FLOAT_TABLE, _DIGITS)
+    return b'":.' not in marked and b"[." not in marked and b",." not in marked
+
+
+def canonical_strings(values: list[str]) -> bytes:
+    """RFC 8785 bytes of a list of strings (a link set's ids), identical to
+    ``domain.hashing.canonical_json``: with no keys to order and no numbers to write,
+    orjson's output is already that form, its escapes being RFC 8785's."""
+    try:
+        return orjson.dumps(values, option=orjson.OPT_STRICT_INTEGER)
+    except orjson.JSONEncodeError:
+        return reference_canonical_json(values)  # a lone surrogate
 
 
 def right_sized(written: bytes) -> bytes:

@@ -18,6 +18,7 @@ order, chunk after chunk.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -28,7 +29,7 @@ from bson import Binary
 
 from rewind_common.domain.hashing import canonical_json
 from rewind_common.registry import ALL_TYPES
-from rewind_common.storage.canonical import canonical_bytes
+from rewind_common.storage.canonical import canonical_bytes, canonical_transient
 
 #: Link values in a manifest entry: the hash of a stored link set (many-valued links) or
 #: the linked object's id (``manager``).
@@ -39,6 +40,9 @@ CHUNK_ENTRIES = 500
 _ID_SEPARATOR = "\n"
 #: For each type, its links as (name, many-valued).
 _LINKS = {t.name: tuple((link.name, link.many) for link in t.links) for t in ALL_TYPES}
+_LINK_NAMES = {
+    t.name: frozenset(link.name for link in t.links if link.name.isascii()) for t in ALL_TYPES
+}
 
 
 @dataclass(frozen=True)
@@ -294,6 +298,33 @@ def row_leaf_digest(type_name: str, row: Sequence[Any]) -> bytes:
             row[8] if len(row) > 8 else None,
         )
     )
+
+
+def row_leaf_digests(type_name: str, rows: Sequence[Sequence[Any]]) -> list[bytes]:
+    """``row_leaf_digest`` of each row, as sealing needs them for a whole chunk: the
+    leaf of a row whose link names are the registry's (ASCII) is written by orjson in
+    place, without the copies ``leaf_bytes`` makes for any caller."""
+    registry_names = _LINK_NAMES.get(type_name, frozenset())
+    sha256 = hashlib.sha256
+    digests: list[bytes] = []
+    for row in rows:
+        links = row[5] or {}
+        volatile = row[8] if len(row) > 8 else None
+        leaf: bytes | None = None
+        if type(links) is dict and links.keys() <= registry_names:
+            value = [type_name, row[0], row[1], bool(row[3]), row[4], links]
+            if volatile:
+                if type(volatile) is dict:
+                    value.append(volatile)
+                    leaf = canonical_transient(value)
+            else:
+                # strings, a boolean and a dict of ASCII keys: orjson's form is RFC 8785's
+                with contextlib.suppress(orjson.JSONEncodeError):
+                    leaf = orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+        if leaf is None:
+            leaf = leaf_bytes(type_name, row[0], row[1], bool(row[3]), row[4], links, volatile)
+        digests.append(sha256(b"\x00" + leaf).digest())
+    return digests
 
 
 def leaf_digest(leaf: bytes) -> bytes:

@@ -48,9 +48,9 @@ _REMEMBERED = 20_000
 
 def linkset_digest(ids: Sequence[str]) -> str:
     """The hash of a link set: SHA-256 of the canonical JSON of its sorted ids."""
-    from rewind_common.storage.canonical import canonical_bytes
+    from rewind_common.storage.canonical import canonical_strings
 
-    return hashlib.sha256(canonical_bytes(sorted(ids))).hexdigest()
+    return hashlib.sha256(canonical_strings(sorted(ids))).hexdigest()
 
 
 @dataclass

@@ -131,23 +131,26 @@ def link_ops(object_type: ObjectType, raw: Mapping[str, Any]) -> dict[str, LinkO
     found: dict[str, LinkOps] = {}
     for name, key in _delta_keys(object_type):
         entries = raw.get(key)
-        if entries is None:
-            continue
-        if type(entries) is list:
-            try:
-                # As Graph sends them: objects with an id, additions mostly.
-                added = [str(e["id"]) for e in entries if "@removed" not in e]
-                removed = (
-                    [str(e["id"]) for e in entries if "@removed" in e]
-                    if len(added) < len(entries)
-                    else []
-                )
-            except (TypeError, KeyError):
-                added, removed = _sorted_out(entries)
-        else:
-            added, removed = _sorted_out(entries)
-        found[name] = LinkOps(tuple(added), tuple(removed))
+        if entries is not None:
+            found[name] = _ops_of(entries)
     return found
+
+
+def _ops_of(entries: Any) -> LinkOps:
+    if type(entries) is list:
+        try:
+            # As Graph sends them: objects with an id, additions mostly.
+            added = [str(e["id"]) for e in entries if "@removed" not in e]
+            removed = (
+                [str(e["id"]) for e in entries if "@removed" in e]
+                if len(added) < len(entries)
+                else []
+            )
+        except (TypeError, KeyError):
+            added, removed = _sorted_out(entries)
+    else:
+        added, removed = _sorted_out(entries)
+    return LinkOps(tuple(added), tuple(removed))
 
 
 def _sorted_out(entries: Any) -> tuple[list[str], list[str]]:
@@ -165,22 +168,36 @@ def _sorted_out(entries: Any) -> tuple[list[str], list[str]]:
 
 
 def delta_item(object_type: ObjectType, raw: Mapping[str, Any]) -> DeltaItem:
-    identifier = object_id(object_type, raw)
-    removed = raw.get("@removed")
-    if removed is not None:
-        reason = removed.get("reason") if isinstance(removed, Mapping) else None
-        return DeltaItem(
-            type=object_type.name,
-            object_id=identifier,
-            state=None,
-            removed=str(reason or "deleted"),
-        )
-    body, volatile = parts_of(object_type, raw)
-    return DeltaItem(
-        type=object_type.name,
-        object_id=identifier,
-        state=ObjectState(
-            type=object_type.name, object_id=identifier, body=body, volatile=volatile
-        ),
-        link_ops=link_ops(object_type, raw),
-    )
+    return delta_items(object_type, [raw])[0]
+
+
+def delta_items(object_type: ObjectType, raws: Iterable[Mapping[str, Any]]) -> list[DeltaItem]:
+    """What each item of a delta page says: the object as it now is with the changes of
+    its links, or that it left the collection. ``delta_item`` of each, with what is the
+    same for the whole page looked up once: a snapshot converts every object this way."""
+    type_name = object_type.name
+    delta_keys = _delta_keys(object_type)
+    items: list[DeltaItem] = []
+    for raw in raws:
+        identifier = object_id(object_type, raw)
+        removed = raw.get("@removed")
+        if removed is not None:
+            reason = removed.get("reason") if isinstance(removed, Mapping) else None
+            items.append(
+                DeltaItem(
+                    type=type_name,
+                    object_id=identifier,
+                    state=None,
+                    removed=str(reason or "deleted"),
+                )
+            )
+            continue
+        body, volatile = parts_of(object_type, raw)
+        ops: dict[str, LinkOps] = {}
+        for name, key in delta_keys:
+            entries = raw.get(key)
+            if entries is not None:
+                ops[name] = _ops_of(entries)
+        state = ObjectState(type_name, identifier, body, False, {}, volatile)
+        items.append(DeltaItem(type_name, identifier, state, None, ops))
+    return items

@@ -26,7 +26,7 @@ from rewind_common.graph.client import BatchResult, GraphClient
 from rewind_common.registry import Link, Listing, ObjectType, SoftDelete, get_type
 from rewind_common.tenant import plans
 from rewind_common.tenant.by_ids import IdReader
-from rewind_common.tenant.convert import delta_item, state_of
+from rewind_common.tenant.convert import delta_items, state_of
 from rewind_common.tenant.errors import (
     DELETED_ITEMS_REFUSED,
     DeletedItemsNotReadable,
@@ -306,11 +306,10 @@ class TenantReader:
             async for page in self.graph.pages(link or object_type.delta_path, params):
                 yield DeltaPage(
                     type=type_name,
-                    items=[
-                        delta_item(object_type, raw)
-                        for raw in page.items
-                        if plans.in_delta_of(object_type, raw)
-                    ],
+                    items=delta_items(
+                        object_type,
+                        (raw for raw in page.items if plans.in_delta_of(object_type, raw)),
+                    ),
                     next_link=page.next_link,
                     delta_link=page.delta_link,
                 )

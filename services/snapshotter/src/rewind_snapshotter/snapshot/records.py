@@ -17,7 +17,7 @@ each bucket's ids sorted: bodies then wait in staging and only new ones reach a 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -53,6 +53,7 @@ class PageWriter:
         self._base_chain = base_chain
         self.progress = progress
         self.object_type: ObjectType = get_type(progress.name)
+        self._many = {link.name: link.many for link in self.object_type.links}
         self._builder = self._new_builder()
         self._previous: dict[str, ManifestEntry] = {}
         self._pending: list[StagingRecord] = []
@@ -65,9 +66,10 @@ class PageWriter:
     async def states(self, states: Sequence[ObjectState], *, with_links: bool) -> None:
         """Objects read whole (a listing, the recycle bin): links, when read, complete."""
         await self._load_previous(state.object_id for state in states)
+        body_record = self._body_records()
         records: list[StagingRecord] = []
         for state in states:
-            record = self._body(state)
+            record = body_record(state)
             if with_links and not state.deleted:
                 record["L"] = {
                     link.name: self._set_spec(link.name, state.links.get(link.name), state)
@@ -98,26 +100,28 @@ class PageWriter:
                 await reader.links.targets(self.object_type, link, restored)
             ).items():
                 relinked[object_id][link.name] = targets
+        body_record = self._body_records()
+        ops_spec = self._ops_spec
         records: list[StagingRecord] = []
         for item in items:
-            if item.state is None:
+            state = item.state
+            if state is None:
                 deleted_state = in_bin.get(item.object_id) if item.soft_deleted else None
                 records.append(
-                    self._body(deleted_state)
+                    body_record(deleted_state)
                     if deleted_state is not None
                     else {"o": item.object_id, "k": GONE}
                 )
                 continue
-            record = self._body(item.state)
-            if item.object_id in relinked:
+            record = body_record(state)
+            if relinked and item.object_id in relinked:
                 record["L"] = {
-                    name: self._set_spec(name, targets, item.state)
+                    name: self._set_spec(name, targets, state)
                     for name, targets in relinked[item.object_id].items()
                 }
             elif item.link_ops:
                 record["L"] = {
-                    name: self._ops_spec(name, ops, item.state, first_round)
-                    for name, ops in item.link_ops.items()
+                    name: ops_spec(name, ops, first_round) for name, ops in item.link_ops.items()
                 }
             records.append(record)
         self._gather(records)
@@ -151,43 +155,52 @@ class PageWriter:
 
     # -- records ---------------------------------------------------------------------------
 
-    def _body(self, state: ObjectState) -> StagingRecord:
-        canonical, digest = canonical_and_hash(state.body)
-        self.progress.logical_bytes += len(canonical)
-        record: StagingRecord = {
-            "o": state.object_id,
-            "k": BODY,
-            "v": digest,
-            "d": state.deleted,
-            "n": state.display_name,
-        }
-        if state.volatile:
-            record["w"] = state.volatile
-        previous = self._previous.get(state.object_id)
-        if previous is not None and previous.version == digest:
-            record["p"] = previous.pack
-        elif self._compare_at_seal:
-            record["x"] = canonical.decode("utf-8")
-        else:
-            self._builder.add_version(digest, canonical)
-            record["p"] = None  # filled in once the pack is built
-        return record
+    def _body_records(self) -> Callable[[ObjectState], StagingRecord]:
+        """The body record of each object of one page: its version hashed, and stored in
+        this batch's pack unless the previous snapshot holds it (or comparing waits for
+        sealing). What is the same for every object of the page is looked up once."""
+        previous_entries = self._previous
+        compare_at_seal = self._compare_at_seal
+        add_version = self._builder.add_version
+        name_property = self.object_type.display_name
+        progress = self.progress
+
+        def body_record(state: ObjectState) -> StagingRecord:
+            canonical, digest = canonical_and_hash(state.body)
+            progress.logical_bytes += len(canonical)
+            name = state.body.get(name_property)
+            record: StagingRecord = {
+                "o": state.object_id,
+                "k": BODY,
+                "v": digest,
+                "d": state.deleted,
+                "n": name if isinstance(name, str) else None,
+            }
+            if state.volatile:
+                record["w"] = state.volatile
+            previous = previous_entries.get(state.object_id) if previous_entries else None
+            if previous is not None and previous.version == digest:
+                record["p"] = previous.pack
+            elif compare_at_seal:
+                record["x"] = canonical.decode("utf-8")
+            else:
+                add_version(digest, canonical)
+                record["p"] = None  # filled in once the pack is built
+            return record
+
+        return body_record
 
     def _set_spec(
         self, link_name: str, ids: Iterable[str] | str | None, state: ObjectState | None
     ) -> dict[str, Any]:
-        link = self.object_type.link(link_name)
-        if not link.many:
+        if not self._many[link_name]:
             value = ids if isinstance(ids, str) or ids is None else next(iter(ids), None)
             return {"m": value}
         members = [] if ids is None or isinstance(ids, str) else sorted(set(ids))
         return self._stored_set(link_name, members)
 
-    def _ops_spec(
-        self, link_name: str, ops: LinkOps, state: ObjectState, first_round: bool
-    ) -> dict[str, Any]:
-        link = self.object_type.link(link_name)
-        if not link.many:
+    def _ops_spec(self, link_name: str, ops: LinkOps, first_round: bool) -> dict[str, Any]:
+        if not self._many[link_name]:
             if ops.added:
                 return {"m": ops.added[-1]}
             return {"m": None} if ops.removed else {"keep": 1}

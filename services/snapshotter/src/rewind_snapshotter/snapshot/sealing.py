@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rewind_common.registry import ObjectType, get_type
-from rewind_common.storage.manifest import ManifestEntry, Segment, row_leaf_digest
+from rewind_common.storage.manifest import ManifestEntry, Segment, row_leaf_digests
 from rewind_common.storage.packs import LINKSETS, PackBuilder, linkset_digest
 from rewind_common.storage.snapshots import SnapshotStore
 from rewind_common.storage.staging import BODY, GONE, StagingRecord, ordered_records
@@ -144,7 +144,7 @@ class BucketSealer:
                 elif link_pack:
                     packs.add(link_pack)
         if rows:
-            digests = [row_leaf_digest(type_name, row) for row in rows]
+            digests = row_leaf_digests(type_name, rows)
             written = await self._store.chunks.write_rows(self._segment, type_name, rows, digests)
             self.manifest_bytes += written.bytes
             self.rows, self.digests = rows, digests
