@@ -87,8 +87,10 @@ class SealPhase:
                 )
             )
 
-        # The next unit's records are read while this one is sealed.
+        # The next unit's records are read while this one is sealed, and its chunks
+        # written while the next one is: a unit counts as sealed once they are.
         following = read(units[0]) if units else None
+        writing: tuple[list[str], BucketSealer, asyncio.Task[None]] | None = None
         try:
             for index, unit in enumerate(units):
                 assert following is not None
@@ -103,23 +105,44 @@ class SealPhase:
                     full=progress.full,
                 )
                 await sealer.seal(records)
-                if sealer.packs - set(state.packs):
-                    state.packs = sorted(set(state.packs) | sealer.packs)
-                state.manifest_bytes += sealer.manifest_bytes
-                progress.new_versions += sealer.new_versions
-                progress.new_bytes += sealer.new_bytes
-                progress.sealed_buckets.extend(unit)
-                self._hash_while_sealing(progress, sealer)
+                if writing is not None:
+                    await self._written(progress, *writing)
+                writing = (unit, sealer, asyncio.create_task(sealer.write()))
                 if self._context.out_of_time():
+                    await self._written(progress, *writing)
+                    writing = None
                     await self._save()
                     return False
                 await self._maybe_save()
+            if writing is not None:
+                await self._written(progress, *writing)
+                writing = None
         finally:
             if following is not None and not following.done():
                 await stop_task(following)
+            if writing is not None:
+                await stop_task(writing[2])
         progress.sealed = True
         await self._maybe_save()
         return True
+
+    async def _written(
+        self,
+        progress: TypeProgress,
+        unit: list[str],
+        sealer: BucketSealer,
+        writing: asyncio.Task[None],
+    ) -> None:
+        """Once a unit's chunks are written: it counts as sealed, with what it stored."""
+        await writing
+        state = self._state
+        if sealer.packs - set(state.packs):
+            state.packs = sorted(set(state.packs) | sealer.packs)
+        state.manifest_bytes += sealer.manifest_bytes
+        progress.new_versions += sealer.new_versions
+        progress.new_bytes += sealer.new_bytes
+        progress.sealed_buckets.extend(unit)
+        self._hash_while_sealing(progress, sealer)
 
     def _hash_while_sealing(self, progress: TypeProgress, sealer: BucketSealer) -> None:
         """When the Merkle pass waits for exactly what was just sealed (the type is next

@@ -98,8 +98,9 @@ class BucketSealer:
         self.new_bytes = 0
 
     async def seal(self, records: list[StagingRecord]) -> int:
-        """Seal the staging records of some buckets (adjacent ranges of ids), in reading
-        order; returns the entries written."""
+        """Fold the staging records of some buckets (adjacent ranges of ids), in reading
+        order, into rows and their leaves, storing the new content they need; returns
+        the entries to write (``write`` writes them)."""
         grouped = ordered_records(records)
         ids = sorted(grouped)
         needs_previous = not self._full or any("x" in r for r in records)
@@ -144,11 +145,17 @@ class BucketSealer:
                 elif link_pack:
                     packs.add(link_pack)
         if rows:
-            digests = row_leaf_digests(type_name, rows)
-            written = await self._store.chunks.write_rows(self._segment, type_name, rows, digests)
-            self.manifest_bytes += written.bytes
-            self.rows, self.digests = rows, digests
+            self.rows, self.digests = rows, row_leaf_digests(type_name, rows)
         return len(rows)
+
+    async def write(self) -> None:
+        """Write the manifest chunks of the entries the last ``seal`` folded (their
+        packs are stored already)."""
+        if self.rows:
+            written = await self._store.chunks.write_rows(
+                self._segment, self._type.name, self.rows, self.digests
+            )
+            self.manifest_bytes += written.bytes
 
     async def _stored_earlier(self, rows: list[list[Any]], builder: PackBuilder) -> dict[str, str]:
         """The packs of new content that the objects' earlier entries in the chain
