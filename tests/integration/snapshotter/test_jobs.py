@@ -6,9 +6,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from pymongo.errors import AutoReconnect
 
 from rewind_common import metrics
 from rewind_common.jobs.model import JobStatus
+from rewind_common.storage.chunks import ChunkStore
+from rewind_common.storage.mongo import unavailable
 from rewind_snapshotter.snapshot import seal_phase
 from tests.integration.snapshotter.support import (
     Harness,
@@ -197,3 +200,36 @@ def losing_checkpoints(harness: Harness, *, every: int, back: int) -> dict[int, 
 
     harness.before_step = lose_checkpoints
     return saved
+
+
+async def test_a_manifest_write_lost_mid_seal_is_written_again_by_the_retried_step(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A unit's chunks are written while the next unit is folded: when MongoDB fails
+    that write, the unit has not counted as sealed, and the step retried after the
+    failure writes it, so every entry is in the snapshot once and it verifies."""
+    monkeypatch.setattr(seal_phase, "SEAL_UNIT", 3)
+    monkeypatch.setattr(seal_phase, "_CHECKPOINT_SECONDS", 0.0)  # each unit checkpointed
+    written = 0
+    write_rows = ChunkStore.write_rows
+
+    async def failing_once(self: ChunkStore, *args: Any, **kwargs: Any) -> Any:
+        nonlocal written
+        written += 1
+        if written == 4:
+            raise unavailable(AutoReconnect("connection reset"))
+        return await write_rows(self, *args, **kwargs)
+
+    monkeypatch.setattr(ChunkStore, "write_rows", failing_once)
+    await harness.emulator.generate()
+    job, record = await harness.snapshot()
+
+    assert job.status is JobStatus.COMPLETED, job.error
+    assert record is not None
+    assert written > 4
+    assert_matches_state(
+        await snapshot_contents(harness, record),
+        await harness.emulator.state(),
+        registry_select=True,
+    )
+    assert (await harness.verify(record.id)).status is JobStatus.COMPLETED
