@@ -17,6 +17,7 @@ import asyncio
 import contextlib
 import gc
 import json
+import shutil
 import tempfile
 import time
 import tracemalloc
@@ -85,6 +86,19 @@ class Servers:
     emulator: ManagedProcess
     #: The server processes by role (``emulator``, ``database``, ``redis``).
     processes: dict[str, ManagedProcess] = field(default_factory=dict)
+    #: Where the MongoDB-compatible server keeps its data.
+    database_data: Path | None = None
+
+
+def fresh_database(servers: Servers) -> None:
+    """The MongoDB-compatible server restarted on an empty data directory, for a run that
+    must not pay for the runs before it: SecantusDB's CPU for the same snapshot grows
+    with the snapshots it has stored (dropping their databases does not help)."""
+    database = servers.processes["database"]
+    database.stop()
+    if servers.database_data is not None:
+        shutil.rmtree(servers.database_data, ignore_errors=True)
+    database.start()
 
 
 class CpuMeter:
@@ -138,6 +152,7 @@ def servers() -> Iterator[Servers]:
                 redis_url=f"redis://127.0.0.1:{redis_port}/0",
                 emulator=emulator,
                 processes=processes,
+                database_data=root / "mongodb" / "data",
             )
         finally:
             for process in reversed(started):
