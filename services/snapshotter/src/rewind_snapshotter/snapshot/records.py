@@ -72,7 +72,7 @@ class PageWriter:
             record = body_record(state)
             if with_links and not state.deleted:
                 record["L"] = {
-                    link.name: self._set_spec(link.name, state.links.get(link.name), state)
+                    link.name: self._set_spec(link.name, state.links.get(link.name))
                     for link in self.object_type.links
                 }
             records.append(record)
@@ -116,7 +116,7 @@ class PageWriter:
             record = body_record(state)
             if relinked and item.object_id in relinked:
                 record["L"] = {
-                    name: self._set_spec(name, targets, state)
+                    name: self._set_spec(name, targets)
                     for name, targets in relinked[item.object_id].items()
                 }
             elif item.link_ops:
@@ -133,7 +133,7 @@ class PageWriter:
         await self._load_previous(targets, remember=False)
         records: list[StagingRecord] = []
         for object_id, ids in targets.items():
-            spec = self._set_spec(link_name, ids, None)
+            spec = self._set_spec(link_name, ids)
             if not self._changed_link(object_id, link_name, spec):
                 continue
             records.append({"o": object_id, "k": LINKS, "L": {link_name: spec}})
@@ -190,9 +190,7 @@ class PageWriter:
 
         return body_record
 
-    def _set_spec(
-        self, link_name: str, ids: Iterable[str] | str | None, state: ObjectState | None
-    ) -> dict[str, Any]:
+    def _set_spec(self, link_name: str, ids: Iterable[str] | str | None) -> dict[str, Any]:
         if not self._many[link_name]:
             value = ids if isinstance(ids, str) or ids is None else next(iter(ids), None)
             return {"m": value}
